@@ -1,0 +1,45 @@
+//book:file namespaces
+
+package container
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+)
+
+// Config is everything the init needs to know to set up the container.
+type Config struct {
+	ID          string   // 64 hex digits, as Docker's
+	Args        []string // the user's command, exactly as typed
+	Hostname    string
+	Interactive bool // keep standard input open
+	TTY         bool // the container gets the terminal
+	Debug       bool
+}
+
+// NewID returns a random container id of 64 hex digits.
+func NewID() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on Linux
+	}
+	return hex.EncodeToString(b)
+}
+
+// ShortID is the 12-digit prefix Docker shows and uses as default hostname.
+func ShortID(id string) string { return id[:12] }
+
+// containerEnv is the environment the command starts with. Like Docker, it
+// does not inherit the caller's environment, so a container behaves the same
+// whoever starts it.
+func containerEnv(cfg Config) []string {
+	env := []string{
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"HOSTNAME=" + cfg.Hostname,
+		"HOME=/root",
+	}
+	if cfg.TTY {
+		env = append(env, "TERM=xterm")
+	}
+	return env
+}

@@ -1,0 +1,102 @@
+//book:file namespaces
+
+package container
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+)
+
+//book:replace namespaces proc
+// // Init runs as the first process of the new namespaces, PID 1. It sets the
+// // hostname, then runs the user's command as its child and passes the
+// // command's exit status back as its own.
+// func Init(hostname string, args []string) (int, error) {
+// 	if err := setHostname(hostname); err != nil {
+// 		return 0, err
+// 	}
+// 	return runChild(args)
+// }
+//
+// // runChild runs the command as a child of the init, so the command is PID 2
+// // and the init stays PID 1, waiting for it.
+// func runChild(args []string) (int, error) {
+// 	cmd := exec.Command(args[0], args[1:]...)
+// 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+// 	logrus.Debugf("starting %q as a child of the init", args)
+// 	if err := cmd.Start(); err != nil {
+// 		return 0, commandError(args[0], err)
+// 	}
+// 	var exitErr *exec.ExitError
+// 	if err := cmd.Wait(); errors.As(err, &exitErr) {
+// 		return statusOf(exitErr.Sys().(syscall.WaitStatus)), nil
+// 	} else if err != nil {
+// 		return 0, err
+// 	}
+// 	return 0, nil
+// }
+//book:end
+
+//book:add proc
+
+// Init runs as the first process of the new namespaces, PID 1. It waits for
+// its configuration on the pipe, prepares the mounts and the hostname, and
+// then becomes the user's command: on success it never returns.
+func Init() error {
+	cfg, err := readConfig()
+	if err != nil {
+		return err
+	}
+	if err := makeMountsPrivate(); err != nil {
+		return err
+	}
+	if err := mountProc(); err != nil {
+		return err
+	}
+	if err := setHostname(cfg.Hostname); err != nil {
+		return err
+	}
+	return execCommand(cfg.Args)
+}
+
+// execCommand replaces the init with the user's command. execve keeps the
+// PID, so the command is PID 1: it receives the signals meant for the
+// container, and when it exits the container is over.
+func execCommand(args []string) error {
+	path, err := exec.LookPath(args[0])
+	if err != nil {
+		return commandError(args[0], err)
+	}
+	logrus.Debugf("execve(%q, %q)", path, args)
+	if err := unix.Exec(path, args, os.Environ()); err != nil {
+		return commandError(args[0], err)
+	}
+	return nil
+}
+
+//book:end
+
+func setHostname(name string) error {
+	logrus.Debugf("sethostname(%q)", name)
+	if err := unix.Sethostname([]byte(name)); err != nil {
+		return fmt.Errorf("setting the hostname to %q: %w", name, err)
+	}
+	return nil
+}
+
+// commandError tells "not there" (127) from "there but not runnable" (126),
+// as a shell and Docker do.
+func commandError(name string, err error) error {
+	if errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist) {
+		return &Error{Code: ExitNotFound, Err: fmt.Errorf(
+			"%q: command not found in the container: check its name, or give its full path", name)}
+	}
+	return &Error{Code: ExitCannotInvoke, Err: fmt.Errorf(
+		"%q cannot be executed: %w: check that it is an executable file (chmod +x) built for this machine", name, err)}
+}

@@ -1,0 +1,165 @@
+//book:file namespaces
+
+package container
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+)
+
+// namespaces are the views of the kernel each container gets its own copy of.
+var namespaces = []struct {
+	flag uintptr
+	name string
+}{
+	{unix.CLONE_NEWUTS, "CLONE_NEWUTS"}, // hostname and domain name
+	{unix.CLONE_NEWPID, "CLONE_NEWPID"}, // process ids: the init is PID 1
+	{unix.CLONE_NEWNS, "CLONE_NEWNS"},   // the mount table
+	{unix.CLONE_NEWIPC, "CLONE_NEWIPC"}, // System V IPC and POSIX message queues
+}
+
+func cloneFlags() (flags uintptr, names []string) {
+	for _, ns := range namespaces {
+		flags |= ns.flag
+		names = append(names, ns.name)
+	}
+	return flags, names
+}
+
+// Run starts the container and waits for it. It returns the container's exit
+// status: the command's own, or 128+N when the command was killed by signal N.
+func Run(cfg Config) (int, error) {
+	if err := checkTerminal(cfg); err != nil {
+		return 0, err
+	}
+	//book:replace namespaces proc
+	// cmd := newInitProcess(cfg)
+	// if err := startInit(cmd); err != nil {
+	// 	return 0, err
+	// }
+	//book:end
+	//book:add proc
+	cmd, pipe, err := newInitProcess(cfg)
+	if err != nil {
+		return 0, err
+	}
+	if err := startInit(cmd); err != nil {
+		pipe.Close()
+		return 0, err
+	}
+	if err := sendConfig(pipe, cfg); err != nil {
+		killInit(cmd)
+		return 0, err
+	}
+	stopForwarding := forwardSignals(cmd.Process)
+	defer stopForwarding()
+	//book:end
+	defer restoreForeground(cfg)
+	return waitForInit(cmd)
+}
+
+//book:replace namespaces proc
+// // newInitProcess prepares "mydocker init" with the user's command on its
+// // command line. The child starts in new namespaces: the kernel creates them in
+// // the clone(2) call itself, so the init never runs outside them.
+// func newInitProcess(cfg Config) *exec.Cmd {
+// 	args := append(globalFlags(cfg), "init", "--hostname", cfg.Hostname, "--")
+// 	cmd := exec.Command("/proc/self/exe", append(args, cfg.Args...)...)
+// 	cmd.SysProcAttr = initSysProcAttr(cfg)
+// 	cmd.Env = containerEnv(cfg)
+// 	attachStdio(cmd, cfg)
+// 	return cmd
+// }
+//book:end
+
+//book:add proc
+
+// newInitProcess prepares "mydocker init" and the pipe its configuration
+// travels on. The command line stays "mydocker init": the user's arguments
+// go through the pipe, so none of them is split, truncated or mistaken for a
+// flag of ours, and the init waits on the pipe until we are ready for it.
+func newInitProcess(cfg Config) (*exec.Cmd, *os.File, error) {
+	readEnd, writeEnd, err := os.Pipe()
+	if err != nil {
+		return nil, nil, fmt.Errorf("creating the pipe to the init: %w", err)
+	}
+	cmd := exec.Command("/proc/self/exe", append(globalFlags(cfg), "init")...)
+	cmd.SysProcAttr = initSysProcAttr(cfg)
+	cmd.Env = containerEnv(cfg)
+	attachStdio(cmd, cfg)
+	// ExtraFiles[0] becomes fd 3 in the child: see initPipeFD.
+	cmd.ExtraFiles = []*os.File{readEnd}
+	return cmd, writeEnd, nil
+}
+
+//book:end
+
+// globalFlags passes --debug on, so the init traces its steps too.
+func globalFlags(cfg Config) []string {
+	if cfg.Debug {
+		return []string{"--debug"}
+	}
+	return nil
+}
+
+func initSysProcAttr(cfg Config) *syscall.SysProcAttr {
+	flags, _ := cloneFlags()
+	attr := &syscall.SysProcAttr{
+		Cloneflags: flags,
+		// A container in the foreground must not outlive the mydocker that
+		// started it, even when mydocker is killed with SIGKILL.
+		Pdeathsig: unix.SIGKILL,
+	}
+	setProcessGroup(attr, cfg)
+	return attr
+}
+
+func attachStdio(cmd *exec.Cmd, cfg Config) {
+	if cfg.Interactive {
+		cmd.Stdin = os.Stdin
+	}
+	cmd.Stdout = os.Stdout
+	cmd.Stderr = os.Stderr
+}
+
+func startInit(cmd *exec.Cmd) error {
+	_, names := cloneFlags()
+	logrus.Debugf("clone(%s) and exec %s", strings.Join(names, "|"), strings.Join(cmd.Args, " "))
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("starting the container's init: %w", err)
+	}
+	// The child has its own copies of these descriptors now.
+	for _, f := range cmd.ExtraFiles {
+		f.Close()
+	}
+	logrus.Debugf("init started: PID %d on the host, PID 1 in its namespace", cmd.Process.Pid)
+	return nil
+}
+
+// waitForInit reaps the init. When it dies, the kernel kills every other
+// process of its PID namespace: the container is over.
+func waitForInit(cmd *exec.Cmd) (int, error) {
+	err := cmd.Wait()
+	if err == nil {
+		return 0, nil
+	}
+	exitErr, ok := err.(*exec.ExitError)
+	if !ok {
+		return 0, fmt.Errorf("waiting for the container: %w", err)
+	}
+	return statusOf(exitErr.Sys().(syscall.WaitStatus)), nil
+}
+
+// statusOf turns a wait status into a shell-style exit status.
+func statusOf(ws syscall.WaitStatus) int {
+	if ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ws.ExitStatus()
+}

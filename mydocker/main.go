@@ -1,0 +1,91 @@
+//book:file namespaces
+
+// Command mydocker is the container runtime this book builds, one chapter at a
+// time. The same binary is both the command you type and, re-executed as
+// "mydocker init", the first process inside every container.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/sirupsen/logrus"
+	"github.com/urfave/cli/v2"
+
+	"github.com/mydocker-book/mydocker/mydocker/container"
+)
+
+func main() {
+	os.Exit(exitCode(newApp().Run(os.Args)))
+}
+
+func newApp() *cli.App {
+	// Docker spells the hostname flag -h, so help keeps only its long name.
+	cli.HelpFlag = &cli.BoolFlag{Name: "help", Usage: "show help"}
+	return &cli.App{
+		Name:  "mydocker",
+		Usage: "a small container runtime, built chapter by chapter",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "debug", Usage: "trace every kernel-level step on stderr"},
+		},
+		Before:         setUpLogging,
+		Commands:       []*cli.Command{runCommand(), initCommand()},
+		ExitErrHandler: func(*cli.Context, error) {}, // exit codes are decided in exitCode
+		OnUsageError:   usageError,
+	}
+}
+
+// usageError keeps a mistyped flag to one line, as Docker does, instead of
+// printing the whole help.
+func usageError(ctx *cli.Context, err error, _ bool) error {
+	help := "mydocker --help"
+	if ctx.Command != nil && ctx.Command.Name != ctx.App.Name {
+		help = "mydocker " + ctx.Command.Name + " --help"
+	}
+	return fmt.Errorf("%w: see '%s'", err, help)
+}
+
+func setUpLogging(ctx *cli.Context) error {
+	logrus.SetOutput(os.Stderr)
+	logrus.SetFormatter(&traceFormatter{who: "mydocker"})
+	if ctx.Bool("debug") {
+		logrus.SetLevel(logrus.DebugLevel)
+	}
+	return nil
+}
+
+// traceFormatter prints one short line per step, naming the process that
+// took it (with its PID as that process sees it), so that the parent's and
+// the init's steps can be told apart.
+type traceFormatter struct{ who string }
+
+func (f *traceFormatter) Format(e *logrus.Entry) ([]byte, error) {
+	return []byte(fmt.Sprintf("%s[%d] %s: %s\n", f.who, os.Getpid(), e.Level, e.Message)), nil
+}
+
+// containerExited carries a container's exit status up to main, which
+// passes it on as mydocker's own.
+type containerExited int
+
+func (c containerExited) Error() string {
+	return fmt.Sprintf("container exited with status %d", int(c))
+}
+
+// exitCode follows Docker: the container's own status when it ran, 126 or
+// 127 when its command could not be run, 125 when mydocker itself failed.
+func exitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	var exited containerExited
+	if errors.As(err, &exited) {
+		return int(exited)
+	}
+	fmt.Fprintf(os.Stderr, "mydocker: %v\n", err)
+	var failed *container.Error
+	if errors.As(err, &failed) {
+		return failed.Code
+	}
+	return container.ExitRuntimeError
+}

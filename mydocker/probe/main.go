@@ -1,0 +1,60 @@
+//book:file namespaces
+
+// Command probe reports what a process sees from inside a container. The
+// integration tests build it statically, run it as the container's command
+// and assert on its JSON report rather than on mydocker's log lines.
+//
+//	probe                 print the report as JSON
+//	probe exit N          exit with status N
+//	probe wait-signals    print "ready", then one line per signal; exit 0 on SIGTERM
+//	probe sleep           print "ready", then sleep until killed
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/mydocker-book/mydocker/mydocker/probe/report"
+)
+
+func main() {
+	mode := "report"
+	if len(os.Args) > 1 {
+		mode = os.Args[1]
+	}
+	switch mode {
+	case "exit":
+		code, _ := strconv.Atoi(os.Args[2])
+		os.Exit(code)
+	case "wait-signals":
+		waitSignals()
+	case "sleep":
+		fmt.Println("ready")
+		time.Sleep(time.Hour)
+	default:
+		printReport()
+	}
+}
+
+func printReport() {
+	out, _ := json.MarshalIndent(report.Collect(), "", "  ")
+	fmt.Println(string(out))
+}
+
+func waitSignals() {
+	signals := make(chan os.Signal, 8)
+	signal.Notify(signals, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
+	fmt.Println("ready")
+	for sig := range signals {
+		fmt.Println("signal:", unix.SignalName(sig.(unix.Signal)))
+		if sig == unix.SIGTERM {
+			os.Exit(0)
+		}
+	}
+}

@@ -1,0 +1,63 @@
+//book:file namespaces
+
+package main
+
+import (
+	"errors"
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/mydocker-book/mydocker/mydocker/container"
+)
+
+func runCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "run",
+		Usage:     "run a command in a new container",
+		ArgsUsage: "CMD [ARG...]",
+		// Lets -it mean -i -t, as in Docker.
+		UseShortOptionHandling: true,
+		OnUsageError:           usageError,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "keep standard input open"},
+			&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "give the container this terminal"},
+			&cli.StringFlag{Name: "hostname", Aliases: []string{"h"}, Usage: "the container's hostname (default: its id)"},
+		},
+		Action: runContainer,
+	}
+}
+
+func runContainer(ctx *cli.Context) error {
+	cfg, err := configFromFlags(ctx)
+	if err != nil {
+		return err
+	}
+	status, err := container.Run(cfg)
+	if err != nil {
+		return err
+	}
+	return containerExited(status)
+}
+
+func configFromFlags(ctx *cli.Context) (container.Config, error) {
+	if ctx.NArg() == 0 {
+		return container.Config{}, errors.New("run needs a command: mydocker run [-it] [-h NAME] CMD [ARG...]")
+	}
+	if os.Geteuid() != 0 {
+		return container.Config{}, errors.New("run needs root, because creating namespaces needs CAP_SYS_ADMIN: use sudo mydocker run ...")
+	}
+	id := container.NewID()
+	hostname := ctx.String("hostname")
+	if hostname == "" {
+		hostname = container.ShortID(id)
+	}
+	return container.Config{
+		ID:          id,
+		Args:        ctx.Args().Slice(),
+		Hostname:    hostname,
+		Interactive: ctx.Bool("interactive"),
+		TTY:         ctx.Bool("tty"),
+		Debug:       ctx.Bool("debug"),
+	}, nil
+}

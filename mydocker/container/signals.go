@@ -29,7 +29,7 @@ func forwardSignals(init *os.Process) (stop func()) {
 		for {
 			select {
 			case sig := <-signals:
-				logrus.Debugf("forwarding %v to the container's PID 1 (host PID %d)", sig, init.Pid)
+				logrus.Debugf("forwarding %s to the container's PID 1 (host PID %d)", unix.SignalName(sig.(unix.Signal)), init.Pid)
 				_ = init.Signal(sig)
 			case <-done:
 				return

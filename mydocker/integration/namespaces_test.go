@@ -1,0 +1,210 @@
+//book:file namespaces
+
+package integration
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mydocker-book/mydocker/mydocker/probe/report"
+)
+
+func TestContainerHasItsOwnNamespaces(t *testing.T) {
+	e := newEnv(t)
+	inside, r := e.probe()
+	host := report.Collect()
+	for _, kind := range []string{"uts", "pid", "mnt", "ipc"} {
+		assert.NotEqual(t, host.Namespaces[kind], inside.Namespaces[kind], "the container should have its own %s namespace\n%s", kind, r)
+	}
+	for _, kind := range []string{"net", "user", "cgroup"} {
+		assert.Equal(t, host.Namespaces[kind], inside.Namespaces[kind], "this stage does not create a %s namespace yet\n%s", kind, r)
+	}
+}
+
+func TestHostnameIsTheContainers(t *testing.T) {
+	e := newEnv(t)
+	hostBefore, err := os.Hostname()
+	require.NoError(t, err)
+
+	inside, r := e.probe("-h", "box")
+	assert.Equal(t, "box", inside.Hostname, r.String())
+	assert.Contains(t, inside.Env, "HOSTNAME=box", r.String())
+
+	inside, r = e.probe()
+	assert.Regexp(t, regexp.MustCompile(`^[0-9a-f]{12}$`), inside.Hostname, "the default hostname is the short container id\n%s", r)
+
+	hostAfter, err := os.Hostname()
+	require.NoError(t, err)
+	assert.Equal(t, hostBefore, hostAfter, "the host's hostname must not change")
+}
+
+func TestArgumentsArriveIntact(t *testing.T) {
+	e := newEnv(t)
+	args := []string{"two  spaces", "", "-h", "--debug", "$HOME", `"quoted"`, "a;b", "ünï"}
+	r := e.mydocker(append([]string{"run", probeBin}, args...)...)
+	require.Equal(t, 0, r.code, r.String())
+	var rep report.Report
+	require.NoError(t, jsonDecode(r.stdout, &rep), r.String())
+	assert.Equal(t, append([]string{probeBin}, args...), rep.Args, r.String())
+
+	r = e.mydocker("run", "sh", "-c", `echo a; echo "b  c"`)
+	assert.Equal(t, "a\nb  c\n", r.stdout, r.String())
+}
+
+func TestExitStatusIsTheCommands(t *testing.T) {
+	e := newEnv(t)
+	for _, status := range []string{"0", "3", "255"} {
+		r := e.mydocker("run", probeBin, "exit", status)
+		assert.Equal(t, status, itoa(r.code), r.String())
+	}
+}
+
+func TestCommandNotFoundIs127(t *testing.T) {
+	e := newEnv(t)
+	r := e.mydocker("run", "no-such-command-anywhere")
+	assert.Equal(t, 127, r.code, r.String())
+	assert.Contains(t, r.stderr, "command not found", r.String())
+}
+
+func TestCommandNotExecutableIs126(t *testing.T) {
+	e := newEnv(t)
+	script := filepath.Join(e.root, "not-executable")
+	require.NoError(t, os.WriteFile(script, []byte("#!/bin/sh\necho hi\n"), 0o644))
+	r := e.mydocker("run", script)
+	assert.Equal(t, 126, r.code, r.String())
+	assert.Contains(t, r.stderr, "cannot be executed", r.String())
+}
+
+func TestMydockerOwnErrorsAre125(t *testing.T) {
+	e := newEnv(t)
+	r := e.mydocker("run", "--no-such-flag", probeBin)
+	assert.Equal(t, 125, r.code, r.String())
+	assert.Contains(t, r.stderr, "flag provided but not defined", r.String())
+
+	r = e.mydocker("run")
+	assert.Equal(t, 125, r.code, r.String())
+	assert.Contains(t, r.stderr, "run needs a command", r.String())
+
+	r = e.mydocker("run", "-t", probeBin) // standard input is not a terminal here
+	assert.Equal(t, 125, r.code, r.String())
+	assert.Contains(t, r.stderr, "not a TTY", r.String())
+}
+
+func TestNonRootIsRefusedWith125(t *testing.T) {
+	e := newEnv(t)
+	cmd := e.command(t.Context(), "run", probeBin)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	require.Error(t, err, string(out))
+	assert.Equal(t, 125, cmd.ProcessState.ExitCode(), string(out))
+	assert.Contains(t, string(out), "needs root", string(out))
+}
+
+func TestKilledContainerReportsSignal(t *testing.T) {
+	e := newEnv(t)
+	run := e.start("run", probeBin, "sleep")
+	run.expectLine("ready")
+	require.NoError(t, syscall.Kill(run.containerPID(), syscall.SIGKILL))
+	assert.Equal(t, 128+int(syscall.SIGKILL), run.wait(), run.String())
+}
+
+// A container in the foreground dies with its mydocker, even when mydocker
+// is killed without a chance to clean up; the leak check proves it.
+func TestContainerDiesWithMydocker(t *testing.T) {
+	e := newEnv(t)
+	run := e.start("run", probeBin, "sleep")
+	run.expectLine("ready")
+	run.signal(syscall.SIGKILL)
+	run.wait()
+}
+
+func TestInteractiveShellOnATerminal(t *testing.T) {
+	e := newEnv(t)
+	term := e.startOnTerminal("run", "-it", "sh")
+	term.send("echo $((6*7))\n")
+	term.expect("42")
+	term.send("exit 3\n")
+	assert.Equal(t, 3, term.wait(), term.String())
+}
+
+func TestTTYContainerOwnsTheTerminal(t *testing.T) {
+	e := newEnv(t)
+	term := e.startOnTerminal("run", "-it", probeBin)
+	require.Equal(t, 0, term.wait(), term.String())
+	assert.Contains(t, term.String(), `"foreground": true`, "the container should be the terminal's foreground process group")
+}
+
+//book:replace namespaces proc
+// // At this stage the container still mounts nothing: it sees the host's
+// // /proc, so it lists the host's processes, and the init runs the command as
+// // its child.
+// func TestContainerStillSeesTheHostsProc(t *testing.T) {
+// 	e := newEnv(t)
+// 	inside, r := e.probe()
+// 	assert.NotEqual(t, 1, inside.PID, "the init runs the command as its child\n%s", r)
+// 	assert.Equal(t, 1, inside.PPID, "the command's parent is the init, PID 1\n%s", r)
+// 	assert.Contains(t, inside.Processes, report.Process{PID: os.Getpid(), Comm: "integration.test"},
+// 		"the host's /proc shows the test's own process\n%s", r)
+// }
+//
+// // The init is PID 1 and protected from signals it does not handle, but the
+// // command is not: it can kill itself.
+// func TestCommandKilledBySignalReports128PlusN(t *testing.T) {
+// 	e := newEnv(t)
+// 	r := e.mydocker("run", "sh", "-c", "kill -9 $$")
+// 	assert.Equal(t, 137, r.code, r.String())
+// }
+//book:end
+
+// startOnTerminal runs mydocker with a new pseudo-terminal as its
+// controlling terminal, as if typed in a terminal window.
+func (e *env) startOnTerminal(args ...string) *terminal {
+	e.t.Helper()
+	cmd := e.command(e.t.Context(), args...)
+	tty, err := pty.Start(cmd)
+	require.NoError(e.t, err)
+	term := &terminal{running: &running{t: e.t, cmd: cmd, done: make(chan struct{})}, tty: tty}
+	go func() {
+		_, _ = io.Copy(term.running, tty) // ends with EIO once mydocker is gone
+		_ = cmd.Wait()
+		term.code = statusOf(cmd.ProcessState)
+		tty.Close()
+		close(term.done)
+	}()
+	e.t.Cleanup(term.kill)
+	return term
+}
+
+// terminal is a running mydocker whose terminal the test types into.
+type terminal struct {
+	*running
+	tty *os.File
+}
+
+func (term *terminal) send(keys string) {
+	term.t.Helper()
+	_, err := term.tty.Write([]byte(keys))
+	require.NoError(term.t, err)
+}
+
+// expect waits until the terminal has shown text.
+func (term *terminal) expect(text string) {
+	term.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(term.running.String(), text) {
+		if time.Now().After(deadline) {
+			term.t.Fatalf("the terminal did not show %q within 20s\n%s", text, term.running)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

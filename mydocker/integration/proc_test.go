@@ -1,0 +1,120 @@
+//book:file proc
+
+package integration
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mydocker-book/mydocker/mydocker/probe/report"
+)
+
+func TestCommandIsPID1AndProcIsTheContainers(t *testing.T) {
+	e := newEnv(t)
+	inside, r := e.probe()
+	assert.Equal(t, 1, inside.PID, "the init execs the command, so the command is PID 1\n%s", r)
+	assert.Equal(t, 0, inside.PPID, "PID 1's parent is outside its namespace\n%s", r)
+	assert.Equal(t, "1", inside.ProcSelf, "/proc belongs to the container's PID namespace\n%s", r)
+	assert.Equal(t, []report.Process{{PID: 1, Comm: "probe"}}, inside.Processes, "the container's /proc lists only its own processes\n%s", r)
+}
+
+// The kernel protects a PID namespace's init from signals it has no handler
+// for when they come from inside the namespace, SIGKILL included.
+func TestPID1IgnoresUnhandledSignalsFromInside(t *testing.T) {
+	e := newEnv(t)
+	r := e.mydocker("run", "sh", "-c", "kill -9 $$; echo survived")
+	assert.Equal(t, 0, r.code, r.String())
+	assert.Equal(t, "survived\n", r.stdout, r.String())
+}
+
+func TestSignalsAreForwardedToTheContainer(t *testing.T) {
+	e := newEnv(t)
+	run := e.start("run", probeBin, "wait-signals")
+	run.expectLine("ready")
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2} {
+		run.signal(sig)
+		run.expectLine("signal: " + unixSignalName(sig))
+	}
+	run.signal(syscall.SIGTERM)
+	run.expectLine("signal: SIGTERM")
+	assert.Equal(t, 0, run.wait(), "the probe exits 0 on SIGTERM, and mydocker passes that on\n%s", run)
+}
+
+// A PID 1 without a handler ignores the forwarded SIGTERM: that is why
+// "docker stop" falls back to SIGKILL after a grace period.
+func TestForwardedTERMDoesNotStopPID1WithoutHandler(t *testing.T) {
+	e := newEnv(t)
+	run := e.start("--debug", "run", "sh", "-c", "echo ready; exec "+busyboxBin+" sleep 60")
+	run.expectLine("ready")
+	run.signal(syscall.SIGTERM)
+	time.Sleep(500 * time.Millisecond)
+	select {
+	case <-run.done:
+		t.Fatalf("the container stopped on a SIGTERM it does not handle\n%s", run)
+	default:
+	}
+	assert.Contains(t, run.String(), "forwarding SIGTERM")
+	require.NoError(t, syscall.Kill(run.containerPID(), syscall.SIGKILL))
+	assert.Equal(t, 137, run.wait(), run.String())
+}
+
+func TestCtrlCReachesTheContainerNotMydocker(t *testing.T) {
+	e := newEnv(t)
+	term := e.startOnTerminal("--debug", "run", "-it", probeBin, "wait-signals")
+	term.expect("ready")
+	term.send("\x03") // what the terminal sends for Ctrl-C
+	term.expect("signal: SIGINT")
+	term.signal(syscall.SIGTERM) // forwarded, ends the probe
+	assert.Equal(t, 0, term.wait(), term.String())
+	assert.NotContains(t, term.String(), "forwarding SIGINT", "Ctrl-C should go to the container's process group only")
+	assert.Contains(t, term.String(), "forwarding SIGTERM")
+}
+
+// On a systemd host "/" is a shared mount, so a mount made in a new mount
+// namespace propagates back unless the container makes its tree private.
+// This host's "/" may be private, so the test builds a shared one: it runs
+// mydocker inside a mount namespace of its own whose tree is shared, and
+// checks that namespace is exactly as before, with a /proc that still works.
+func TestHostMountsAndProcSurviveOnASharedRoot(t *testing.T) {
+	e := newEnv(t)
+	dir := e.root
+	script := strings.Join([]string{
+		"cat /proc/self/mountinfo > " + filepath.Join(dir, "before"),
+		mydockerBin + " run " + probeBin + " > " + filepath.Join(dir, "container.json"),
+		"cat /proc/self/mountinfo > " + filepath.Join(dir, "after"),
+		"echo $$ > " + filepath.Join(dir, "shell.pid"),
+		probeBin + " > " + filepath.Join(dir, "host.json"),
+	}, " && ")
+	out, err := exec.Command("unshare", "--mount", "--propagation", "shared", "sh", "-c", script).CombinedOutput()
+	require.NoError(t, err, "script: %s\noutput:\n%s", script, out)
+
+	before, after := readFile(t, dir, "before"), readFile(t, dir, "after")
+	assert.Equal(t, before, after, "the container's mounts leaked into the (shared) host namespace")
+	assert.Contains(t, before, "shared:", "the test's namespace should have a shared root")
+
+	var inside, host report.Report
+	require.NoError(t, jsonDecode(readFile(t, dir, "container.json"), &inside))
+	for _, m := range inside.Mounts {
+		assert.NotContains(t, m.Propagation, "shared", "mount %s in the container is still shared", m.Target)
+	}
+	require.NoError(t, jsonDecode(readFile(t, dir, "host.json"), &host))
+	shellPID, err := strconv.Atoi(strings.TrimSpace(readFile(t, dir, "shell.pid")))
+	require.NoError(t, err)
+	assert.Contains(t, host.Processes, report.Process{PID: shellPID, Comm: "sh"}, "the host's /proc should still show host processes")
+}
+
+func readFile(t *testing.T, dir, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, name))
+	require.NoError(t, err)
+	return string(data)
+}

@@ -24,8 +24,8 @@ import (
 // 	return runChild(args)
 // }
 //
-// // runChild runs the command as a child of the init, so the command is PID 2
-// // and the init stays PID 1, waiting for it.
+// // runChild runs the command as a child of the init: the init stays PID 1,
+// // waiting for it, and the command gets the next free PID.
 // func runChild(args []string) (int, error) {
 // 	cmd := exec.Command(args[0], args[1:]...)
 // 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr

@@ -415,3 +415,11 @@ func jsonDecode(s string, v any) error { return json.Unmarshal([]byte(s), v) }
 func itoa(n int) string { return strconv.Itoa(n) }
 
 func unixSignalName(sig syscall.Signal) string { return unix.SignalName(sig) }
+
+func pidsOf(processes []report.Process) []int {
+	var pids []int
+	for _, p := range processes {
+		pids = append(pids, p.PID)
+	}
+	return pids
+}

@@ -109,7 +109,7 @@ func TestHostMountsAndProcSurviveOnASharedRoot(t *testing.T) {
 	require.NoError(t, jsonDecode(readFile(t, dir, "host.json"), &host))
 	shellPID, err := strconv.Atoi(strings.TrimSpace(readFile(t, dir, "shell.pid")))
 	require.NoError(t, err)
-	assert.Contains(t, host.Processes, report.Process{PID: shellPID, Comm: "sh"}, "the host's /proc should still show host processes")
+	assert.Contains(t, pidsOf(host.Processes), shellPID, "the host's /proc should still show host processes")
 }
 
 func readFile(t *testing.T, dir, name string) string {

@@ -1,0 +1,249 @@
+// Command stagegen turns the book's final source into the code as it stands
+// at the end of each chapter (a "stage"), and checks that the book's text
+// agrees with that code. The grammar of the markers it reads is described
+// in docs/markers.md.
+//
+// Run it from the repository root:
+//
+//	go run ./scripts/stagegen check                 validate markers, snippets and the README table
+//	go run ./scripts/stagegen stage SLUG [-o DIR]   write a stage (default build/stages/SLUG)
+//	go run ./scripts/stagegen diff SLUG             diff the previous chapter's stage against SLUG's
+//	go run ./scripts/stagegen chapters [--written]  list chapter slugs
+//	go run ./scripts/stagegen prev SLUG             print the previous chapter's slug
+//	go run ./scripts/stagegen readme                rewrite the chapter table in README.md
+//	go run ./scripts/stagegen snippets [--fix]      check (or rewrite) the code snippets in chapter texts
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/mydocker-book/mydocker/chapters"
+)
+
+const usage = `usage: go run ./scripts/stagegen COMMAND (from the repository root)
+
+  check                 validate markers under mydocker/, chapter snippets and the README table
+  stage SLUG [-o DIR]   write the code at the end of chapter SLUG (default DIR: build/stages/SLUG)
+  diff SLUG             print the diff from the previous chapter's stage to SLUG's
+  chapters [--written]  print the chapter slugs, one per line
+  prev SLUG             print the previous chapter's slug (nothing for the first)
+  readme                rewrite the chapter table in README.md
+  snippets [--fix]      check the code snippets in chapter texts (--fix rewrites them)
+
+The markers are described in docs/markers.md.
+`
+
+// book is what stagegen works on: a repository root and its chapter list.
+// Tests build one from a small folder and a made-up list.
+type book struct {
+	root     string
+	chapters []chapters.Chapter
+}
+
+func (b book) order() chapterOrder { return orderOf(b.chapters) }
+
+// find returns the chapter with the given slug.
+func (b book) find(slug string) (chapters.Chapter, error) {
+	for _, c := range b.chapters {
+		if c.Slug == slug {
+			return c, nil
+		}
+	}
+	return chapters.Chapter{}, fmt.Errorf("unknown chapter %q; %s", slug, slugListHint)
+}
+
+// previous returns the slug of the chapter before slug, or "" for the first.
+func (b book) previous(slug string) (string, error) {
+	c, err := b.find(slug)
+	if err != nil || c.Number == 1 {
+		return "", err
+	}
+	return b.chapters[c.Number-2].Slug, nil
+}
+
+func main() {
+	b, err := repositoryBook(".")
+	if err == nil {
+		err = run(b, os.Args[1:], os.Stdout)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "stagegen:", err)
+		os.Exit(1)
+	}
+}
+
+// run carries out one command on the book.
+func run(b book, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("no command given\n" + usage)
+	}
+	cmd, args := args[0], args[1:]
+	switch cmd {
+	case "check":
+		return runCheck(b, args, out)
+	case "stage":
+		return runStage(b, args)
+	case "diff":
+		slug, err := oneSlug(cmd, args)
+		if err != nil {
+			return err
+		}
+		return diffStage(b, slug, out)
+	case "chapters":
+		return runChapters(b, args, out)
+	case "prev":
+		slug, err := oneSlug(cmd, args)
+		if err != nil {
+			return err
+		}
+		prev, err := b.previous(slug)
+		if err == nil && prev != "" {
+			fmt.Fprintln(out, prev)
+		}
+		return err
+	case "readme":
+		return runReadme(b, args)
+	case "snippets":
+		return runSnippets(b, args)
+	case "help", "-h", "-help", "--help":
+		_, err := io.WriteString(out, usage)
+		return err
+	}
+	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+}
+
+// repositoryBook checks that stagegen runs from the repository root and
+// returns the book found there with the real chapter list.
+func repositoryBook(root string) (book, error) {
+	if _, err := os.Stat(filepath.Join(root, "chapters", "chapters.json")); err != nil {
+		return book{}, errors.New("no chapters/chapters.json here: run stagegen from the repository root, " +
+			"as `go run ./scripts/stagegen ...`")
+	}
+	return book{root: root, chapters: chapters.All()}, nil
+}
+
+func oneSlug(cmd string, args []string) (string, error) {
+	if len(args) != 1 {
+		return "", fmt.Errorf("%s takes one chapter slug; %s", cmd, slugListHint)
+	}
+	return args[0], nil
+}
+
+// runStage handles `stage SLUG [-o DIR]`, with -o before or after the slug.
+func runStage(b book, args []string) error {
+	flags := flag.NewFlagSet("stage", flag.ContinueOnError)
+	dir := flags.String("o", "", "output folder (default build/stages/SLUG)")
+	var slugs []string
+	for {
+		if err := flags.Parse(args); err != nil {
+			return err
+		}
+		if flags.NArg() == 0 {
+			break
+		}
+		slugs = append(slugs, flags.Arg(0))
+		args = flags.Args()[1:]
+	}
+	slug, err := oneSlug("stage", slugs)
+	if err != nil {
+		return err
+	}
+	if *dir == "" {
+		*dir = filepath.Join(b.root, "build", "stages", slug)
+	}
+	return writeStage(b, slug, *dir)
+}
+
+func runChapters(b book, args []string, out io.Writer) error {
+	flags := flag.NewFlagSet("chapters", flag.ContinueOnError)
+	written := flags.Bool("written", false, "only the chapters whose status is written")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	for _, c := range b.chapters {
+		if !*written || c.Status == chapters.Written {
+			fmt.Fprintln(out, c.Slug)
+		}
+	}
+	return nil
+}
+
+func runReadme(b book, args []string) error {
+	if len(args) > 0 {
+		return errors.New("readme takes no arguments")
+	}
+	_, err := updateReadme(b, true)
+	return err
+}
+
+func runSnippets(b book, args []string) error {
+	flags := flag.NewFlagSet("snippets", flag.ContinueOnError)
+	fix := flags.Bool("fix", false, "rewrite the snippets to match the code")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	return problems(checkSnippets(b, *fix))
+}
+
+// runCheck validates everything a commit must get right: the markers, the
+// snippets in the chapter texts and the chapter table in README.md.
+func runCheck(b book, args []string, out io.Writer) error {
+	if len(args) > 0 {
+		return errors.New("check takes no arguments")
+	}
+	errs := checkMarkers(b)
+	if len(errs) == 0 {
+		// Snippets come from generated stages, which need valid markers.
+		errs = checkSnippets(b, false)
+	}
+	if _, err := updateReadme(b, false); err != nil {
+		errs = append(errs, err)
+	}
+	if err := problems(errs); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "stagegen: markers, snippets and README table are in order")
+	return nil
+}
+
+// checkMarkers validates the markers of every Go file under mydocker/.
+func checkMarkers(b book) []error {
+	var errs []error
+	order := b.order()
+	walkErr := filepath.WalkDir(filepath.Join(b.root, sourceDir), func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(b.root, path)
+		if err != nil {
+			return err
+		}
+		_, fileErrs := parseMarkers(filepath.ToSlash(rel), data, order)
+		errs = append(errs, fileErrs...)
+		return nil
+	})
+	if walkErr != nil {
+		errs = append(errs, fmt.Errorf("reading %s/ failed: %w", sourceDir, walkErr))
+	}
+	return errs
+}
+
+// problems turns a list of errors into one that prints each on its own line
+// followed by a count.
+func problems(errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w\n%d problem(s) found", errors.Join(errs...), len(errs))
+}

@@ -1,0 +1,396 @@
+package main
+
+import (
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"strings"
+
+	"github.com/mydocker-book/mydocker/chapters"
+)
+
+// markerPrefix starts every marker comment.
+const markerPrefix = "//book:"
+
+// slugListHint tells the reader where valid slugs come from.
+const slugListHint = "the slugs are listed in chapters/chapters.json"
+
+// chapterOrder numbers the chapters so that markers can be compared:
+// stage i is the code as it stands at the end of the chapter with index i.
+// The parser takes an order instead of reading chapters.json itself so that
+// tests can use a short made-up list.
+type chapterOrder struct {
+	slugs []string
+	index map[string]int
+}
+
+func orderOf(list []chapters.Chapter) chapterOrder {
+	o := chapterOrder{index: map[string]int{}}
+	for i, c := range list {
+		o.slugs = append(o.slugs, c.Slug)
+		o.index[c.Slug] = i
+	}
+	return o
+}
+
+// never is one past the last stage: a line whose span ends there stays to the end.
+func (o chapterOrder) never() int { return len(o.slugs) }
+
+func (o chapterOrder) last() int { return len(o.slugs) - 1 }
+
+// span is the range of stages in which a line exists: from <= stage < until.
+type span struct{ from, until int }
+
+func (s span) has(stage int) bool { return s.from <= stage && stage < s.until }
+
+// markedLine is one line of a source file together with what the markers say about it.
+type markedLine struct {
+	text      string
+	span      span
+	uncomment bool // line of a replace block: shown as code while it exists
+	marker    bool // a //book: line: never part of any stage
+}
+
+// markedFile is a Go source file read with its markers, ready to be written
+// out as it stands at any stage.
+type markedFile struct {
+	path  string
+	since int // stage from which the file exists (its //book:file chapter)
+	lines []markedLine
+	order chapterOrder
+}
+
+// markerError points at the file and line that is wrong.
+type markerError struct {
+	path string
+	line int
+	msg  string
+}
+
+func (e markerError) Error() string { return fmt.Sprintf("%s:%d: %s", e.path, e.line, e.msg) }
+
+// marker is one parsed //book: comment.
+type marker struct {
+	line      int
+	directive string
+	args      []string
+}
+
+// openBlock is an add or replace block whose //book:end has not been seen yet.
+type openBlock struct {
+	marker
+	span span
+}
+
+// parseMarkers reads the markers of a Go file and checks them. It reports
+// every problem it finds, not just the first, so one run of `check` lists
+// all that needs fixing.
+func parseMarkers(path string, src []byte, order chapterOrder) (*markedFile, []error) {
+	fset := token.NewFileSet()
+	// Parsing (rather than scanning lines) tells comments from strings and
+	// finds the package clause, the import blocks and the doc comments.
+	file, err := parser.ParseFile(fset, path, src, parser.ParseComments)
+	if err != nil {
+		return nil, []error{fmt.Errorf("%v: fix the Go syntax first", err)}
+	}
+	p := &fileParser{
+		path:    path,
+		order:   order,
+		fset:    fset,
+		file:    file,
+		markers: map[int]marker{},
+		result:  &markedFile{path: path, order: order},
+	}
+	p.findMarkers(src)
+	p.checkDocComments()
+	p.walkLines(strings.Split(strings.TrimSuffix(string(src), "\n"), "\n"))
+	return p.result, p.errs
+}
+
+// fileParser holds the state of parseMarkers while it walks one file.
+type fileParser struct {
+	path    string
+	order   chapterOrder
+	fset    *token.FileSet
+	file    *ast.File
+	markers map[int]marker // by line number
+	stack   []openBlock
+	sawFile bool
+	result  *markedFile
+	errs    []error
+}
+
+func (p *fileParser) errorf(line int, format string, args ...any) {
+	p.errs = append(p.errs, markerError{p.path, line, fmt.Sprintf(format, args...)})
+}
+
+func (p *fileParser) line(pos token.Pos) int { return p.fset.Position(pos).Line }
+
+// findMarkers collects the //book: comments. A marker must be alone on its
+// line, because the generator drops whole lines.
+func (p *fileParser) findMarkers(src []byte) {
+	lines := strings.Split(string(src), "\n")
+	for _, group := range p.file.Comments {
+		for _, c := range group.List {
+			if !strings.HasPrefix(c.Text, markerPrefix) {
+				continue
+			}
+			n := p.line(c.Pos())
+			if strings.TrimSpace(lines[n-1]) != c.Text {
+				p.errorf(n, "%s must be alone on its line: the generator keeps or drops whole lines", c.Text)
+				continue
+			}
+			fields := strings.Fields(strings.TrimPrefix(c.Text, markerPrefix))
+			if len(fields) == 0 {
+				fields = []string{""}
+			}
+			p.markers[n] = marker{line: n, directive: fields[0], args: fields[1:]}
+		}
+	}
+}
+
+// checkDocComments rejects a marker that touches a declaration's doc
+// comment. gofmt rewrites doc comments and moves lines that look like
+// directives (such as //book:add) to their end, which would silently move
+// the marker to the wrong side of the comment.
+func (p *fileParser) checkDocComments() {
+	docs := []*ast.CommentGroup{p.file.Doc}
+	for _, decl := range p.file.Decls {
+		switch d := decl.(type) {
+		case *ast.FuncDecl:
+			docs = append(docs, d.Doc)
+		case *ast.GenDecl:
+			docs = append(docs, d.Doc)
+		}
+	}
+	for _, doc := range docs {
+		if doc == nil {
+			continue
+		}
+		var markerLines []int
+		hasText := false
+		for _, c := range doc.List {
+			if strings.HasPrefix(c.Text, markerPrefix) {
+				markerLines = append(markerLines, p.line(c.Pos()))
+			} else {
+				hasText = true
+			}
+		}
+		if !hasText {
+			continue
+		}
+		for _, n := range markerLines {
+			p.errorf(n, "marker touches the doc comment of the declaration below it; gofmt moves such "+
+				"lines to the end of the comment: put a blank line between the marker and the comment")
+		}
+	}
+}
+
+// inImportDecl reports whether line n lies inside an import declaration.
+func (p *fileParser) inImportDecl(n int) bool {
+	for _, decl := range p.file.Decls {
+		if d, ok := decl.(*ast.GenDecl); ok && d.Tok == token.IMPORT {
+			if p.line(d.Pos()) <= n && n <= p.line(d.End()) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// current is the span that a plain line at this point of the file gets:
+// that of the innermost open block, or the whole file's.
+func (p *fileParser) current() span {
+	if len(p.stack) > 0 {
+		return p.stack[len(p.stack)-1].span
+	}
+	return span{p.result.since, p.order.never()}
+}
+
+func (p *fileParser) insideReplace() (openBlock, bool) {
+	if len(p.stack) > 0 && p.stack[len(p.stack)-1].directive == "replace" {
+		return p.stack[len(p.stack)-1], true
+	}
+	return openBlock{}, false
+}
+
+func (p *fileParser) walkLines(lines []string) {
+	for i, text := range lines {
+		n := i + 1
+		if m, ok := p.markers[n]; ok {
+			p.handleMarker(m)
+			p.result.lines = append(p.result.lines, markedLine{text: text, marker: true})
+			continue
+		}
+		line := markedLine{text: text, span: p.current()}
+		if block, ok := p.insideReplace(); ok {
+			line.uncomment = true
+			if !strings.HasPrefix(strings.TrimSpace(text), "//") {
+				p.errorf(n, "line is not a comment, but it is inside the replace block opened at line %d: "+
+					"every line of the old code must start with // (use a bare // for an empty line)", block.line)
+			}
+		}
+		p.result.lines = append(p.result.lines, line)
+	}
+	for _, block := range p.stack {
+		p.errorf(block.line, "//book:%s opened here is still open at the end of the file: close it with //book:end",
+			block.directive)
+	}
+}
+
+func (p *fileParser) handleMarker(m marker) {
+	if p.inImportDecl(m.line) {
+		p.errorf(m.line, "marker inside an import declaration: imports are repaired by the generator, "+
+			"so do not wrap import lines in markers; just list every import in the final source")
+	}
+	if m.directive != "end" {
+		if block, ok := p.insideReplace(); ok {
+			p.errorf(m.line, "//book:%s inside the replace block opened at line %d: a replace block holds only "+
+				"the old code as comments; close it with //book:end first", m.directive, block.line)
+		}
+	}
+	switch m.directive {
+	case "add":
+		p.openAdd(m)
+	case "replace":
+		p.openReplace(m)
+	case "end":
+		p.closeBlock(m)
+	case "file":
+		p.fileMarker(m)
+	default:
+		p.errorf(m.line, "unknown marker //book:%s: the markers are //book:add, //book:replace, //book:end "+
+			"and //book:file (see docs/markers.md)", m.directive)
+	}
+}
+
+// slugIndex turns a marker's slug into a stage number, reporting unknown slugs.
+func (p *fileParser) slugIndex(m marker, slug string) (int, bool) {
+	i, ok := p.order.index[slug]
+	if !ok {
+		p.errorf(m.line, "//book:%s names unknown chapter %q; %s", m.directive, slug, slugListHint)
+	}
+	return i, ok
+}
+
+func (p *fileParser) wantArgs(m marker, n int, usage string) bool {
+	if len(m.args) != n {
+		p.errorf(m.line, "//book:%s takes %d argument(s): write %s", m.directive, n, usage)
+		return false
+	}
+	return true
+}
+
+// enclosingStart is the first stage of the innermost open block, or of the file.
+func (p *fileParser) enclosingStart() (int, string) {
+	if len(p.stack) > 0 {
+		top := p.stack[len(p.stack)-1]
+		return top.span.from, fmt.Sprintf("the block opened at line %d", top.line)
+	}
+	return p.result.since, "the file (//book:file)"
+}
+
+func (p *fileParser) openAdd(m marker) {
+	outer := p.current()
+	block := openBlock{marker: m, span: outer}
+	if p.wantArgs(m, 1, "//book:add SLUG") {
+		if from, ok := p.slugIndex(m, m.args[0]); ok {
+			if start, what := p.enclosingStart(); from < start {
+				p.errorf(m.line, "out of order: //book:add %s starts before %s, which starts at chapter %q; "+
+					"an inner block cannot exist before its enclosing one", m.args[0], what, p.order.slugs[start])
+			} else {
+				block.span.from = from
+			}
+		}
+	}
+	p.stack = append(p.stack, block)
+}
+
+func (p *fileParser) openReplace(m marker) {
+	block := openBlock{marker: m, span: p.current()}
+	if p.wantArgs(m, 2, "//book:replace FROM TO") {
+		from, okFrom := p.slugIndex(m, m.args[0])
+		to, okTo := p.slugIndex(m, m.args[1])
+		start, what := p.enclosingStart()
+		switch {
+		case !okFrom || !okTo:
+		case from >= to:
+			p.errorf(m.line, "out of order: //book:replace %s %s must name the chapter that introduces the "+
+				"code first and a later chapter that replaces it", m.args[0], m.args[1])
+		case from < start:
+			p.errorf(m.line, "out of order: //book:replace %s %s starts before %s, which starts at chapter %q",
+				m.args[0], m.args[1], what, p.order.slugs[start])
+		default:
+			block.span = span{from, min(to, block.span.until)}
+		}
+	}
+	p.stack = append(p.stack, block)
+}
+
+func (p *fileParser) closeBlock(m marker) {
+	if len(m.args) > 0 {
+		p.errorf(m.line, "//book:end takes no argument")
+	}
+	if len(p.stack) == 0 {
+		p.errorf(m.line, "//book:end without an open //book:add or //book:replace block")
+		return
+	}
+	p.stack = p.stack[:len(p.stack)-1]
+}
+
+func (p *fileParser) fileMarker(m marker) {
+	if pkg := p.line(p.file.Package); m.line > pkg {
+		p.errorf(m.line, "//book:file must come before the package clause (line %d): it applies to the whole file", pkg)
+		return
+	}
+	if p.sawFile {
+		p.errorf(m.line, "a second //book:file: a file starts in one chapter only")
+		return
+	}
+	p.sawFile = true
+	if !p.wantArgs(m, 1, "//book:file SLUG") {
+		return
+	}
+	if from, ok := p.slugIndex(m, m.args[0]); ok {
+		p.result.since = from
+	}
+}
+
+// exists reports whether the file is part of the given stage at all.
+func (f *markedFile) exists(stage int) bool { return stage >= f.since }
+
+// render returns the file's text at the given stage (not yet formatted) and
+// whether it differs from the final source beyond the marker lines, which
+// tells the generator whether imports may need repairing.
+func (f *markedFile) render(stage int) (text []byte, changed bool) {
+	var b strings.Builder
+	for _, l := range f.lines {
+		if l.marker {
+			continue
+		}
+		if l.span.has(stage) != l.span.has(f.order.last()) {
+			changed = true
+		}
+		if !l.span.has(stage) {
+			continue
+		}
+		if l.uncomment {
+			b.WriteString(uncomment(l.text))
+		} else {
+			b.WriteString(l.text)
+		}
+		b.WriteByte('\n')
+	}
+	return []byte(b.String()), changed
+}
+
+// uncomment turns a line of a replace block back into code: it strips the
+// first // and one space after it, keeping the indentation in front.
+func uncomment(line string) string {
+	i := strings.Index(line, "//")
+	if i < 0 {
+		return line // only in a file with marker errors, which is never written out
+	}
+	return line[:i] + strings.TrimPrefix(line[i+2:], " ")
+}

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"go/format"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mydocker-book/mydocker/chapters"
+)
+
+// renderAt parses src with the fake chapters and returns it at stage slug.
+func renderAt(t *testing.T, src, slug string) string {
+	t.Helper()
+	f, errs := parseMarkers("x.go", []byte(src), fakeOrder())
+	require.Empty(t, errs)
+	text, _ := f.render(fakeOrder().index[slug])
+	return string(text)
+}
+
+func TestAddBlockExistsFromItsChapterOn(t *testing.T) {
+	src := `package x
+
+func f() {
+	//book:add b
+	println("b")
+	//book:end
+}
+`
+	without := "package x\n\nfunc f() {\n}\n"
+	with := "package x\n\nfunc f() {\n\tprintln(\"b\")\n}\n"
+	assert.Equal(t, without, renderAt(t, src, "a"))
+	assert.Equal(t, with, renderAt(t, src, "b"))
+	assert.Equal(t, with, renderAt(t, src, "c"))
+}
+
+func TestReplacedLineIsCodeUntilItsReplacement(t *testing.T) {
+	src := `package x
+
+func f() {
+	//book:replace a b
+	// println("old")
+	//
+	//book:end
+	//book:add b
+	println("new")
+	//book:end
+}
+`
+	assert.Equal(t, "package x\n\nfunc f() {\n\tprintln(\"old\")\n\t\n}\n", renderAt(t, src, "a"))
+	assert.Equal(t, "package x\n\nfunc f() {\n\tprintln(\"new\")\n}\n", renderAt(t, src, "b"))
+}
+
+func TestFileMarkerHidesTheFileBeforeItsChapter(t *testing.T) {
+	src := "//book:file b\n\npackage x\n"
+	f, errs := parseMarkers("x.go", []byte(src), fakeOrder())
+	require.Empty(t, errs)
+	assert.False(t, f.exists(0))
+	assert.True(t, f.exists(1))
+	text, _ := f.render(1)
+	assert.Equal(t, "\npackage x\n", string(text))
+}
+
+func TestNestedBlocks(t *testing.T) {
+	src := `package x
+
+func f() {
+	//book:add b
+	println("b")
+	//book:replace b c
+	// println("b, until c")
+	//book:end
+	//book:add c
+	println("c")
+	//book:end
+	//book:end
+}
+`
+	assert.Equal(t, "package x\n\nfunc f() {\n}\n", renderAt(t, src, "a"))
+	assert.Equal(t, "package x\n\nfunc f() {\n\tprintln(\"b\")\n\tprintln(\"b, until c\")\n}\n", renderAt(t, src, "b"))
+	assert.Equal(t, "package x\n\nfunc f() {\n\tprintln(\"b\")\n\tprintln(\"c\")\n}\n", renderAt(t, src, "c"))
+}
+
+func TestRenderSaysWhetherMarkersChangedTheCode(t *testing.T) {
+	src := "package x\n\n//book:add b\nvar v = 1\n\n//book:end\n"
+	f, errs := parseMarkers("x.go", []byte(src), fakeOrder())
+	require.Empty(t, errs)
+	_, changedAtA := f.render(0)
+	_, changedAtC := f.render(2)
+	assert.True(t, changedAtA, "stage a lost a line")
+	assert.False(t, changedAtC, "stage c is the final source")
+}
+
+func TestMarkerErrorsNameFileAndLine(t *testing.T) {
+	cases := []struct {
+		name, src, where, says string
+	}{
+		{"unknown slug", "package x\n\n//book:add zzz\n//book:end\n", "x.go:3:", "chapters/chapters.json"},
+		{"unknown directive", "package x\n\n//book:frobnicate a\n", "x.go:3:", "unknown marker //book:frobnicate"},
+		{"end without block", "package x\n\n//book:end\n", "x.go:3:", "without an open"},
+		{"block open at end", "package x\n\nfunc f() {\n\t//book:add a\n}\n", "x.go:4:", "still open"},
+		{"inner add before outer", "package x\n\n//book:add b\n//book:add a\n//book:end\n//book:end\n",
+			"x.go:4:", "out of order"},
+		{"add before file", "//book:file b\n\npackage x\n\n//book:add a\n//book:end\n", "x.go:5:", "out of order"},
+		{"replace to before from", "package x\n\n//book:replace b a\n// x\n//book:end\n", "x.go:3:", "out of order"},
+		{"replace to equals from", "package x\n\n//book:replace b b\n// x\n//book:end\n", "x.go:3:", "out of order"},
+		{"replace before its add", "package x\n\n//book:add b\n//book:replace a c\n// x\n//book:end\n//book:end\n",
+			"x.go:4:", "out of order"},
+		{"marker inside replace", "package x\n\n//book:replace a b\n//book:add b\n//book:end\n//book:end\n",
+			"x.go:4:", "inside the replace block opened at line 3"},
+		{"code inside replace", "package x\n\n//book:replace a b\nvar v = 1\n//book:end\n", "x.go:4:", "not a comment"},
+		{"file after package", "package x\n\n//book:file a\n", "x.go:3:", "before the package clause"},
+		{"marker in imports", "package x\n\nimport (\n\t//book:add b\n\t\"os\"\n\t//book:end\n)\n\nvar _ = os.Args\n",
+			"x.go:4:", "imports are repaired by the generator"},
+		{"marker in doc comment", "package x\n\n//book:add b\n// F does.\nfunc F() {}\n\n//book:end\n",
+			"x.go:3:", "doc comment"},
+		{"marker not alone", "package x\n\nvar v = 1 //book:add a\n", "x.go:3:", "alone on its line"},
+		{"missing argument", "package x\n\n//book:add\n//book:end\n", "x.go:3:", "takes 1 argument"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, errs := parseMarkers("x.go", []byte(c.src), fakeOrder())
+			require.NotEmpty(t, errs)
+			msg := errs[0].Error()
+			assert.True(t, strings.HasPrefix(msg, c.where), "%q should start with %q", msg, c.where)
+			assert.Contains(t, msg, c.says)
+		})
+	}
+}
+
+func TestEveryMarkerErrorIsReported(t *testing.T) {
+	src := "package x\n\n//book:add zzz\n//book:end\n//book:end\n//book:frobnicate\n"
+	_, errs := parseMarkers("x.go", []byte(src), fakeOrder())
+	require.Len(t, errs, 3)
+	assert.Contains(t, errs[0].Error(), "x.go:3:")
+	assert.Contains(t, errs[1].Error(), "x.go:5:")
+	assert.Contains(t, errs[2].Error(), "x.go:6:")
+}
+
+func TestMarkerLikeTextInStringsIsNotAMarker(t *testing.T) {
+	src := "package x\n\nvar s = \"//book:frobnicate\"\n"
+	_, errs := parseMarkers("x.go", []byte(src), fakeOrder())
+	assert.Empty(t, errs)
+}
+
+// realBook is the repository this tool lives in, if its code is there.
+func realBook(t *testing.T) book {
+	t.Helper()
+	root := filepath.Join("..", "..")
+	if _, err := os.Stat(filepath.Join(root, sourceDir)); err != nil {
+		t.Skip("the repository has no mydocker/ yet")
+	}
+	return book{root: root, chapters: chapters.All()}
+}
+
+func TestRealRepositoryMarkersAreValid(t *testing.T) {
+	b := realBook(t)
+	for _, err := range checkMarkers(b) {
+		t.Error(err)
+	}
+}
+
+// The last stage is the final source: replace blocks and marker lines gone,
+// nothing else changed but formatting.
+func TestRealRepositoryLastStageIsTheSourceWithoutMarkers(t *testing.T) {
+	b := realBook(t)
+	if len(checkMarkers(b)) > 0 {
+		t.Skip("markers have errors; TestRealRepositoryMarkersAreValid reports them")
+	}
+	last := b.chapters[len(b.chapters)-1].Slug
+	dir := t.TempDir()
+	require.NoError(t, writeStage(b, last, dir))
+	order := b.order()
+	err := filepath.WalkDir(filepath.Join(b.root, sourceDir), func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") {
+			return err
+		}
+		rel, _ := filepath.Rel(b.root, path)
+		f, errs := parseMarkers(rel, []byte(readFile(t, path)), order)
+		require.Empty(t, errs)
+		var kept []string
+		for _, l := range f.lines {
+			if !l.marker && !l.uncomment {
+				kept = append(kept, l.text)
+			}
+		}
+		want, err := format.Source([]byte(strings.Join(kept, "\n") + "\n"))
+		require.NoError(t, err)
+		assert.Equal(t, string(want), readFile(t, filepath.Join(dir, rel)), rel)
+		return nil
+	})
+	require.NoError(t, err)
+}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestChapterTable(t *testing.T) {
+	b := fakeBook(t) // only chapter a has a text
+	assert.Equal(t, []string{
+		"| # | Chapter | Slug | Status |",
+		"| --- | --- | --- | --- |",
+		"| 1 | [Alpha](chapters/01-a/README.md) | `a` | written: code, tests, text |",
+		"| 2 | Beta \\| two | `b` | written: code, tests, text |",
+		"| 3 | Gamma | `c` | planned |",
+	}, chapterTable(b))
+}
+
+func TestReadmeCheckAndRewrite(t *testing.T) {
+	b := fakeBook(t)
+	stale, err := updateReadme(b, false)
+	assert.True(t, stale)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "README.md:3:")
+	assert.Contains(t, err.Error(), "make readme")
+
+	_, err = updateReadme(b, true)
+	require.NoError(t, err)
+	want := "# A test book\n\n<!-- chapters:begin -->\n" + strings.Join(chapterTable(b), "\n") +
+		"\n<!-- chapters:end -->\n\nThe end.\n"
+	assert.Equal(t, want, readFile(t, filepath.Join(b.root, "README.md")))
+
+	stale, err = updateReadme(b, false)
+	assert.False(t, stale)
+	assert.NoError(t, err)
+}
+
+func TestReadmeWithoutTableMarkers(t *testing.T) {
+	b := fakeBook(t)
+	require.NoError(t, os.WriteFile(filepath.Join(b.root, "README.md"), []byte("# no table\n"), 0o644))
+	_, err := updateReadme(b, true)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "<!-- chapters:begin -->")
+}
+
+func TestChaptersAndPrevCommands(t *testing.T) {
+	b := fakeBook(t)
+	var out strings.Builder
+	require.NoError(t, run(b, []string{"chapters", "--written"}, &out))
+	assert.Equal(t, "a\nb\n", out.String())
+
+	out.Reset()
+	require.NoError(t, run(b, []string{"prev", "b"}, &out))
+	assert.Equal(t, "a\n", out.String())
+
+	out.Reset()
+	require.NoError(t, run(b, []string{"prev", "a"}, &out))
+	assert.Empty(t, out.String())
+
+	assert.ErrorContains(t, run(b, []string{"prev", "zzz"}, &out), "chapters/chapters.json")
+}
+
+func TestCheckCommandReportsEverything(t *testing.T) {
+	b := fakeBook(t)
+	var out strings.Builder
+	err := run(b, []string{"check"}, &out)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), chapterA+":5:")
+	assert.Contains(t, err.Error(), "README.md:3:")
+	assert.Contains(t, err.Error(), "2 problem(s)")
+
+	require.NoError(t, run(b, []string{"snippets", "--fix"}, &out))
+	require.NoError(t, run(b, []string{"readme"}, &out))
+	require.NoError(t, run(b, []string{"check"}, &out))
+}

@@ -87,13 +87,14 @@ func TestCtrlCReachesTheContainerNotMydocker(t *testing.T) {
 func TestHostMountsAndProcSurviveOnASharedRoot(t *testing.T) {
 	e := newEnv(t)
 	dir := e.root
+	// Every step runs even if one fails, so the assertions below say what broke.
 	script := strings.Join([]string{
 		"cat /proc/self/mountinfo > " + filepath.Join(dir, "before"),
 		mydockerBin + " run " + probeBin + " > " + filepath.Join(dir, "container.json"),
 		"cat /proc/self/mountinfo > " + filepath.Join(dir, "after"),
 		"echo $$ > " + filepath.Join(dir, "shell.pid"),
 		probeBin + " > " + filepath.Join(dir, "host.json"),
-	}, " && ")
+	}, "; ")
 	out, err := exec.Command("unshare", "--mount", "--propagation", "shared", "sh", "-c", script).CombinedOutput()
 	require.NoError(t, err, "script: %s\noutput:\n%s", script, out)
 

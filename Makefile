@@ -58,6 +58,12 @@ test-stage: stage
 	cd $(STAGES)/$(CH) && $(GO) vet ./...
 	cd $(STAGES)/$(CH) && $(GO) test -count=1 ./...
 
+# The integration tests of the last written stage (or CH=<slug>) on cgroup v2:
+# in a throwaway QEMU VM that boots Debian's kernel (scripts/vm/run.sh).
+.PHONY: test-vm
+test-vm:
+	GO=$(GO) scripts/vm/run.sh $(CH)
+
 build:
 	CGO_ENABLED=0 $(GO) build -o build/mydocker ./mydocker
 

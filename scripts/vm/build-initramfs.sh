@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# build-initramfs.sh: build the test VM's initramfs for one stage: a static
+# busybox with its applets, the kernel modules, scripts/vm/init as /init, and
+# in /tests the stage's mydocker, probe and integration test binary (static,
+# built on this host) with a copy of busybox, for MYDOCKER_TEST_BINARIES.
+#
+# Usage: scripts/vm/build-initramfs.sh KERNEL_DIR OUTPUT [SLUG]
+#   KERNEL_DIR  what fetch-kernel.sh printed
+#   OUTPUT      the gzip'd cpio archive to write
+#   SLUG        the stage (default: the last written chapter); it is
+#               generated into build/stages/SLUG, unless STAGE_DIR names a
+#               source tree to build instead.
+set -euo pipefail
+
+kdir=$1 out=$2 slug=${3:-}
+cd "$(dirname "$0")/../.."
+GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
+
+stage=${STAGE_DIR:-}
+if [ -z "$stage" ]; then
+	[ -n "$slug" ] || slug=$("$GO" run ./scripts/stagegen chapters --written | tail -n 1)
+	"$GO" run ./scripts/stagegen stage "$slug" >&2
+	stage=build/stages/$slug
+fi
+
+busybox=$(command -v busybox) || { echo "no busybox: apt-get install busybox-static" >&2 && exit 1; }
+if ldd "$busybox" >/dev/null 2>&1; then # ldd fails on static binaries
+	echo "$busybox is dynamically linked: apt-get install busybox-static" >&2
+	exit 1
+fi
+
+root=build/vm/initramfs
+rm -rf "$root"
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,run,tests,lib/modules}
+cp "$busybox" "$root/bin/busybox"
+for applet in $("$busybox" --list); do
+	[ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
+done
+cp "$kdir"/modules/* "$root/lib/modules/"
+cp scripts/vm/init "$root/init"
+chmod 0755 "$root/init"
+
+# Static binaries, stripped: smaller to pack and to unpack under emulation.
+tests=$(pwd)/$root/tests
+(
+	cd "$stage"
+	export CGO_ENABLED=0
+	"$GO" build -trimpath -ldflags='-s -w' -o "$tests/mydocker" ./mydocker
+	"$GO" build -trimpath -ldflags='-s -w' -o "$tests/probe" ./mydocker/probe
+	"$GO" test -c -trimpath -ldflags='-s -w' -o "$tests/integration.test" ./mydocker/integration
+)
+cp "$busybox" "$tests/busybox"
+chmod -R go+rX "$root"
+
+# newc is the cpio format the kernel reads; every file owned by root.
+(cd "$root" && find . | LC_ALL=C sort | "$busybox" cpio -o -H newc -R 0:0 2>/dev/null) | gzip -1 >"$out.tmp"
+mv "$out.tmp" "$out"
+echo "initramfs for $stage: $out ($(du -h "$out" | cut -f1))" >&2

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
 	"syscall"
 
@@ -45,6 +46,8 @@ func Run(cfg Config) (int, error) {
 	// }
 	//book:end
 	//book:add proc
+	signals := catchSignals()
+	defer signal.Stop(signals)
 	cmd, pipe, err := newInitProcess(cfg)
 	if err != nil {
 		return 0, err
@@ -57,7 +60,7 @@ func Run(cfg Config) (int, error) {
 		killInit(cmd)
 		return 0, err
 	}
-	stopForwarding := forwardSignals(cmd.Process)
+	stopForwarding := forwardSignals(signals, cmd.Process)
 	defer stopForwarding()
 	//book:end
 	defer restoreForeground(cfg)

@@ -17,13 +17,20 @@ var forwardedSignals = []os.Signal{
 	unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2,
 }
 
-// forwardSignals relays those signals to the container's PID 1 until the
-// returned function is called. Note that the kernel delivers a signal to a
-// PID namespace's init only if the init handles it (SIGKILL aside): a
-// forwarded SIGTERM does nothing to a PID 1 that ignores it.
-func forwardSignals(init *os.Process) (stop func()) {
+// catchSignals makes mydocker catch the signals it forwards. Run calls it
+// before the init exists: a SIGTERM arriving while the container starts is
+// then kept for the container instead of killing mydocker.
+func catchSignals() chan os.Signal {
 	signals := make(chan os.Signal, 16)
 	signal.Notify(signals, forwardedSignals...)
+	return signals
+}
+
+// forwardSignals relays the caught signals to the container's PID 1 until
+// the returned function is called. Note that the kernel delivers a signal
+// to a PID namespace's init only if the init handles it (SIGKILL aside): a
+// forwarded SIGTERM does nothing to a PID 1 that ignores it.
+func forwardSignals(signals chan os.Signal, init *os.Process) (stop func()) {
 	done := make(chan struct{})
 	go func() {
 		for {
@@ -36,8 +43,5 @@ func forwardSignals(init *os.Process) (stop func()) {
 			}
 		}
 	}()
-	return func() {
-		signal.Stop(signals)
-		close(done)
-	}
+	return func() { close(done) }
 }

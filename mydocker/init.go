@@ -29,7 +29,7 @@ func initCommand() *cli.Command {
 // 	if err != nil {
 // 		return err
 // 	}
-// 	return containerExited(status)
+// 	return silentExit(status)
 // }
 //book:end
 
@@ -37,8 +37,9 @@ func initCommand() *cli.Command {
 
 func runInit(*cli.Context) error {
 	logrus.SetFormatter(&traceFormatter{who: "mydocker init"})
-	// Init only returns if it could not exec the user's command.
-	return container.Init()
+	// Init only returns if it could not exec the user's command; the
+	// parent prints why, so the init exits quietly.
+	return silentExit(container.Init())
 }
 
 //book:end

@@ -64,13 +64,12 @@ func (f *traceFormatter) Format(e *logrus.Entry) ([]byte, error) {
 	return []byte(fmt.Sprintf("%s[%d] %s: %s\n", f.who, os.Getpid(), e.Level, e.Message)), nil
 }
 
-// containerExited carries a container's exit status up to main, which
-// passes it on as mydocker's own.
-type containerExited int
+// silentExit carries an exit status up to main, which ends mydocker with
+// it and prints nothing: the container's own status, or the init's after it
+// has told the parent what went wrong.
+type silentExit int
 
-func (c containerExited) Error() string {
-	return fmt.Sprintf("container exited with status %d", int(c))
-}
+func (s silentExit) Error() string { return fmt.Sprintf("exit status %d", int(s)) }
 
 // exitCode follows Docker: the container's own status when it ran, 126 or
 // 127 when its command could not be run, 125 when mydocker itself failed.
@@ -78,9 +77,9 @@ func exitCode(err error) int {
 	if err == nil {
 		return 0
 	}
-	var exited containerExited
-	if errors.As(err, &exited) {
-		return int(exited)
+	var silent silentExit
+	if errors.As(err, &silent) {
+		return int(silent)
 	}
 	fmt.Fprintf(os.Stderr, "mydocker: %v\n", err)
 	var failed *container.Error

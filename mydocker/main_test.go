@@ -16,7 +16,7 @@ import (
 
 func TestExitCodeFollowsDocker(t *testing.T) {
 	assert.Equal(t, 0, exitCode(nil))
-	assert.Equal(t, 3, exitCode(containerExited(3)))
+	assert.Equal(t, 3, exitCode(silentExit(3)))
 	assert.Equal(t, 127, exitCode(&container.Error{Code: 127, Err: errors.New("not found")}))
 	assert.Equal(t, 126, exitCode(fmt.Errorf("wrapped: %w", &container.Error{Code: 126, Err: errors.New("no")})))
 	assert.Equal(t, 125, exitCode(errors.New("anything else is mydocker's own failure")))

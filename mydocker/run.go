@@ -37,7 +37,7 @@ func runContainer(ctx *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	return containerExited(status)
+	return silentExit(status)
 }
 
 func configFromFlags(ctx *cli.Context) (container.Config, error) {

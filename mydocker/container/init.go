@@ -33,6 +33,10 @@ import (
 // 	if err := cmd.Start(); err != nil {
 // 		return 0, commandError(args[0], err)
 // 	}
+// 	// Like a shell waiting for a command, the init ignores the terminal's
+// 	// Ctrl-C and Ctrl-\ and lets the command decide. (Only now: a child
+// 	// started while they are ignored would inherit that.)
+// 	signal.Ignore(unix.SIGINT, unix.SIGQUIT)
 // 	var exitErr *exec.ExitError
 // 	if err := cmd.Wait(); errors.As(err, &exitErr) {
 // 		return statusOf(exitErr.Sys().(syscall.WaitStatus)), nil
@@ -47,8 +51,16 @@ import (
 
 // Init runs as the first process of the new namespaces, PID 1. It waits for
 // its configuration on the pipe, prepares the mounts and the hostname, and
-// then becomes the user's command: on success it never returns.
-func Init() error {
+// then becomes the user's command, so on success it never returns. On
+// failure it tells the parent why and returns the status to exit with.
+func Init() int {
+	return reportFailure(os.NewFile(execPipeFD, "exec-pipe"), startContainer())
+}
+
+func startContainer() error {
+	// A successful execve must close our end of the exec pipe: that is how
+	// the parent learns that the command runs.
+	unix.CloseOnExec(execPipeFD)
 	cfg, err := readConfig()
 	if err != nil {
 		return err

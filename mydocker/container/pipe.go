@@ -4,16 +4,32 @@ package container
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 
 	"github.com/sirupsen/logrus"
 )
 
-// initPipeFD is where the init finds the read end of its pipe: the first of
-// exec.Cmd.ExtraFiles is always descriptor 3 in the child.
-const initPipeFD = 3
+// The init finds its ends of the pipes here: exec.Cmd.ExtraFiles[i] is
+// descriptor 3+i in the child.
+const (
+	initPipeFD = 3 // the configuration, from the parent to the init
+	execPipeFD = 4 // a failure, from the init to the parent; closed by execve
+)
+
+// initPipes are the parent's ends of the pipes to the init.
+type initPipes struct {
+	config *os.File // we write the configuration here
+	exec   *os.File // we read here until the init has exec'd the command
+}
+
+func (p initPipes) close() {
+	p.config.Close()
+	p.exec.Close()
+}
 
 // sendConfig writes the configuration to the init as JSON, then closes the
 // pipe: the end of file is what tells the init to go on.
@@ -36,6 +52,43 @@ func readConfig() (Config, error) {
 		return cfg, fmt.Errorf("reading the configuration from the parent: %w", err)
 	}
 	return cfg, nil
+}
+
+// initFailure is what the init sends when it cannot start the command.
+type initFailure struct {
+	Code    int    `json:"code"` // the exit status mydocker should end with
+	Message string `json:"message"`
+}
+
+// waitForExec blocks until the init has become the user's command or has
+// failed trying. The init's end of this pipe is close-on-exec, so a
+// successful execve closes it and we read end-of-file; a failure arrives as
+// a message first. Until then, signals for the container wait in mydocker:
+// the init is still a Go program that would die of them.
+func waitForExec(pipe *os.File) error {
+	defer pipe.Close()
+	var failure initFailure
+	err := json.NewDecoder(pipe).Decode(&failure)
+	if errors.Is(err, io.EOF) {
+		logrus.Debug("the init has exec'd the command")
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading the init's exec pipe: %w", err)
+	}
+	return &Error{Code: failure.Code, Err: errors.New(failure.Message)}
+}
+
+// reportFailure is the init's side: it sends err to the parent, which prints
+// it, and returns the status the init should exit with.
+func reportFailure(pipe *os.File, err error) int {
+	defer pipe.Close()
+	failed := &Error{Code: ExitRuntimeError, Err: err}
+	errors.As(err, &failed)
+	if sendErr := json.NewEncoder(pipe).Encode(initFailure{Code: failed.Code, Message: failed.Error()}); sendErr != nil {
+		fmt.Fprintf(os.Stderr, "mydocker init: %v (and the parent could not be told: %v)\n", err, sendErr)
+	}
+	return failed.Code
 }
 
 // killInit stops an init that will never get its configuration.

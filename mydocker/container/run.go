@@ -48,16 +48,21 @@ func Run(cfg Config) (int, error) {
 	//book:add proc
 	signals := catchSignals()
 	defer signal.Stop(signals)
-	cmd, pipe, err := newInitProcess(cfg)
+	cmd, pipes, err := newInitProcess(cfg)
 	if err != nil {
 		return 0, err
 	}
 	if err := startInit(cmd); err != nil {
-		pipe.Close()
+		pipes.close()
 		return 0, err
 	}
-	if err := sendConfig(pipe, cfg); err != nil {
+	if err := sendConfig(pipes.config, cfg); err != nil {
+		pipes.close()
 		killInit(cmd)
+		return 0, err
+	}
+	if err := waitForExec(pipes.exec); err != nil {
+		_ = cmd.Wait()
 		return 0, err
 	}
 	stopForwarding := forwardSignals(signals, cmd.Process)
@@ -83,22 +88,29 @@ func Run(cfg Config) (int, error) {
 
 //book:add proc
 
-// newInitProcess prepares "mydocker init" and the pipe its configuration
-// travels on. The command line stays "mydocker init": the user's arguments
-// go through the pipe, so none of them is split, truncated or mistaken for a
-// flag of ours, and the init waits on the pipe until we are ready for it.
-func newInitProcess(cfg Config) (*exec.Cmd, *os.File, error) {
-	readEnd, writeEnd, err := os.Pipe()
+// newInitProcess prepares "mydocker init" and its two pipes. The command
+// line stays "mydocker init": the user's arguments go through the config
+// pipe, so none of them is split, truncated or mistaken for a flag of ours,
+// and the init waits on that pipe until we are ready for it. The exec pipe
+// tells us when the init has become the user's command.
+func newInitProcess(cfg Config) (*exec.Cmd, initPipes, error) {
+	configRead, configWrite, err := os.Pipe()
 	if err != nil {
-		return nil, nil, fmt.Errorf("creating the pipe to the init: %w", err)
+		return nil, initPipes{}, fmt.Errorf("creating the config pipe to the init: %w", err)
+	}
+	execRead, execWrite, err := os.Pipe()
+	if err != nil {
+		configRead.Close()
+		configWrite.Close()
+		return nil, initPipes{}, fmt.Errorf("creating the exec pipe to the init: %w", err)
 	}
 	cmd := exec.Command("/proc/self/exe", append(globalFlags(cfg), "init")...)
 	cmd.SysProcAttr = initSysProcAttr(cfg)
 	cmd.Env = containerEnv(cfg)
 	attachStdio(cmd, cfg)
-	// ExtraFiles[0] becomes fd 3 in the child: see initPipeFD.
-	cmd.ExtraFiles = []*os.File{readEnd}
-	return cmd, writeEnd, nil
+	// ExtraFiles[i] becomes descriptor 3+i in the child: see initPipeFD and execPipeFD.
+	cmd.ExtraFiles = []*os.File{configRead, execWrite}
+	return cmd, initPipes{config: configWrite, exec: execRead}, nil
 }
 
 //book:end

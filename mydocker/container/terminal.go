@@ -28,26 +28,30 @@ func isTerminal(f *os.File) bool {
 // setProcessGroup decides who receives the keys Ctrl-C and Ctrl-Z: the
 // terminal sends their signals to its foreground process group.
 func setProcessGroup(attr *syscall.SysProcAttr, cfg Config) {
-	switch {
-	case cfg.TTY:
+	if usesTerminal(cfg) {
 		// The container gets a group of its own and the terminal's
-		// foreground: Ctrl-C reaches the container, not mydocker.
+		// foreground: Ctrl-C reaches the container, not mydocker. (A
+		// background group that read the terminal would be stopped by
+		// SIGTTIN.)
 		attr.Foreground = true
 		attr.Ctty = int(os.Stdin.Fd())
-	case cfg.Interactive && isTerminal(os.Stdin):
-		// It reads the terminal without owning it: it must stay in
-		// mydocker's group, since the kernel stops a background group that
-		// reads its terminal (SIGTTIN).
-	default:
-		// A group of its own: signals reach it only through mydocker.
-		attr.Setpgid = true
+		return
 	}
+	// A group of its own, in the background: signals reach the container
+	// only through mydocker, and so only once.
+	attr.Setpgid = true
+}
+
+// usesTerminal tells whether the container gets mydocker's terminal: with
+// -t, or with -i when standard input is a terminal.
+func usesTerminal(cfg Config) bool {
+	return cfg.TTY || (cfg.Interactive && isTerminal(os.Stdin))
 }
 
 // restoreForeground gives the terminal back to mydocker's group once the
 // container is gone.
 func restoreForeground(cfg Config) {
-	if !cfg.TTY {
+	if !usesTerminal(cfg) {
 		return
 	}
 	// We are a background group now, and the kernel stops a background

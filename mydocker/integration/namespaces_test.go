@@ -157,6 +157,16 @@ func TestTTYContainerOwnsTheTerminal(t *testing.T) {
 // 	assert.NotEqual(t, itoa(inside.PID), inside.ProcSelf, "/proc/self names the host's PID, not the container's\n%s", r)
 // }
 //
+// // Ctrl-C reaches the command, which dies of it; the init waits, as a shell
+// // does, and passes 128+SIGINT on.
+// func TestCtrlCStopsTheCommand(t *testing.T) {
+// 	e := newEnv(t)
+// 	term := e.startOnTerminal("run", "-it", "sh", "-c", "echo ready; exec "+busyboxBin+" sleep 60")
+// 	term.expect("ready")
+// 	term.send("\x03")
+// 	assert.Equal(t, 128+int(syscall.SIGINT), term.wait(), term.String())
+// }
+//
 // // The init is PID 1 and protected from signals it does not handle, but the
 // // command is not: it can kill itself.
 // func TestCommandKilledBySignalReports128PlusN(t *testing.T) {
@@ -197,11 +207,18 @@ func (term *terminal) send(keys string) {
 	require.NoError(term.t, err)
 }
 
+// shows tells whether the terminal's output so far holds text.
+func (term *terminal) shows(text string) bool {
+	term.mu.Lock()
+	defer term.mu.Unlock()
+	return strings.Contains(term.output.String(), text)
+}
+
 // expect waits until the terminal has shown text.
 func (term *terminal) expect(text string) {
 	term.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(term.running.String(), text) {
+	for !term.shows(text) {
 		if time.Now().After(deadline) {
 			term.t.Fatalf("the terminal did not show %q within 20s\n%s", text, term.running)
 		}

@@ -79,6 +79,50 @@ func TestCtrlCReachesTheContainerNotMydocker(t *testing.T) {
 	assert.Contains(t, term.String(), "forwarding SIGTERM")
 }
 
+// With -i on a terminal, the container reads the terminal, so it is its
+// foreground group: Ctrl-C reaches it once, from the terminal, and mydocker
+// does not forward a second copy.
+func TestCtrlCReachesAnInteractiveContainerOnce(t *testing.T) {
+	e := newEnv(t)
+	term := e.startOnTerminal("--debug", "run", "-i", probeBin, "wait-signals")
+	term.expect("ready")
+	term.send("\x03")
+	term.expect("signal: SIGINT")
+	term.signal(syscall.SIGTERM)
+	assert.Equal(t, 0, term.wait(), term.String())
+	assert.Equal(t, 1, strings.Count(term.String(), "signal: SIGINT"), term.String())
+}
+
+// Now that the command is PID 1, Ctrl-C does not stop one that has no
+// handler for SIGINT, just as "docker run -it IMAGE sleep 60" ignores it.
+func TestCtrlCDoesNotStopPID1WithoutHandler(t *testing.T) {
+	e := newEnv(t)
+	term := e.startOnTerminal("run", "-it", "sh", "-c", "echo ready; exec "+busyboxBin+" sleep 60")
+	term.expect("ready")
+	term.send("\x03")
+	time.Sleep(500 * time.Millisecond)
+	select {
+	case <-term.done:
+		t.Fatalf("PID 1 stopped on a Ctrl-C it does not handle\n%s", term)
+	default:
+	}
+	require.NoError(t, syscall.Kill(term.containerPID(), syscall.SIGKILL))
+	assert.Equal(t, 137, term.wait(), term.String())
+}
+
+// A failure in the init, before the command runs, is reported by mydocker
+// itself through the exec pipe.
+func TestStartupFailureIsReportedByMydocker(t *testing.T) {
+	e := newEnv(t)
+	r := e.mydocker("--debug", "run", "no-such-command-anywhere")
+	assert.Equal(t, 127, r.code, r.String())
+	assert.Regexp(t, `(?m)^mydocker: "no-such-command-anywhere": command not found`, r.stderr, r.String())
+	assert.NotContains(t, r.stderr, "the init has exec'd the command", r.String())
+
+	r = e.mydocker("--debug", "run", probeBin, "exit", "0")
+	assert.Contains(t, r.stderr, "the init has exec'd the command", r.String())
+}
+
 // On a systemd host "/" is a shared mount, so a mount made in a new mount
 // namespace propagates back unless the container makes its tree private.
 // This host's "/" may be private, so the test builds a shared one: it runs

@@ -40,6 +40,11 @@ func writeStage(b book, slug, dir string) error {
 	if err := emptyStageDir(dir); err != nil {
 		return err
 	}
+	// Written first: it marks the folder as ours, so that a run that fails
+	// half-way can still be regenerated over.
+	if err := os.WriteFile(filepath.Join(dir, stageFile), []byte(slug+"\n"), 0o644); err != nil {
+		return err
+	}
 	for _, name := range moduleFiles {
 		if err := copyFile(filepath.Join(b.root, name), filepath.Join(dir, name)); err != nil {
 			return err
@@ -54,7 +59,7 @@ func writeStage(b book, slug, dir string) error {
 			return err
 		}
 	}
-	return os.WriteFile(filepath.Join(dir, stageFile), []byte(slug+"\n"), 0o644)
+	return nil
 }
 
 // emptyStageDir makes dir an empty folder. It refuses to empty a folder that

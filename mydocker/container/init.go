@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"runtime"
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
@@ -85,9 +86,27 @@ func execCommand(args []string) error {
 	if err != nil {
 		return commandError(args[0], err)
 	}
+	if err := keepParentDeathSignal(); err != nil {
+		return err
+	}
 	logrus.Debugf("execve(%q, %q)", path, args)
 	if err := unix.Exec(path, args, os.Environ()); err != nil {
 		return commandError(args[0], err)
+	}
+	return nil
+}
+
+// keepParentDeathSignal makes sure the command still dies with mydocker.
+// The parent-death signal belongs to a thread, not to a process: clone(2)
+// set it on the init's first thread, but the Go runtime may run this
+// goroutine on another thread, and after execve only the calling thread's
+// setting is left. So the thread that is about to exec sets it again, and
+// stays the one running this goroutine until then.
+func keepParentDeathSignal() error {
+	runtime.LockOSThread()
+	logrus.Debugf("prctl(PR_SET_PDEATHSIG, %s) on the thread that will exec", unix.SignalName(parentDeathSignal))
+	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(parentDeathSignal), 0, 0, 0); err != nil {
+		return fmt.Errorf("setting the parent-death signal: %w", err)
 	}
 	return nil
 }

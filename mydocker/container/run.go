@@ -123,13 +123,16 @@ func globalFlags(cfg Config) []string {
 	return nil
 }
 
+// parentDeathSignal is what the kernel sends the init when mydocker dies.
+const parentDeathSignal = unix.SIGKILL
+
 func initSysProcAttr(cfg Config) *syscall.SysProcAttr {
 	flags, _ := cloneFlags()
 	attr := &syscall.SysProcAttr{
 		Cloneflags: flags,
 		// A container in the foreground must not outlive the mydocker that
 		// started it, even when mydocker is killed with SIGKILL.
-		Pdeathsig: unix.SIGKILL,
+		Pdeathsig: parentDeathSignal,
 	}
 	setProcessGroup(attr, cfg)
 	return attr

@@ -311,18 +311,38 @@ func (r *running) wait() int {
 	case <-r.done:
 		return r.code
 	case <-time.After(commandTimeout):
-		r.t.Fatalf("mydocker did not exit\n%s", r)
+		r.t.Fatalf("mydocker did not exit\n%s\n%s", r, describeOurProcesses())
 		return -1
 	}
 }
 
+// kill ends mydocker if it still runs. It does not wait for ever: a
+// container that survives mydocker keeps the output pipes open, and the
+// leak check will name it.
 func (r *running) kill() {
+	_ = r.cmd.Process.Kill()
 	select {
 	case <-r.done:
-	default:
-		_ = r.cmd.Process.Kill()
-		<-r.done
+	case <-time.After(5 * time.Second):
 	}
+}
+
+// describeOurProcesses shows, for a failure message, what the kernel says
+// about each process running a binary of the tests.
+func describeOurProcesses() string {
+	var b strings.Builder
+	for _, pid := range ourPIDs() {
+		status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		b.WriteString(fmt.Sprintf("PID %d:\n", pid))
+		for _, line := range strings.Split(string(status), "\n") {
+			for _, field := range []string{"Name:", "State:", "PPid:", "NSpid:", "SigPnd:", "ShdPnd:", "SigBlk:", "SigIgn:", "SigCgt:"} {
+				if strings.HasPrefix(line, field) {
+					b.WriteString("  " + line + "\n")
+				}
+			}
+		}
+	}
+	return b.String()
 }
 
 // containerPID is the host PID of the container's first process: the
@@ -416,6 +436,15 @@ func hostMounts() []string {
 // every container process and every mydocker.
 func ourProcesses() []string {
 	var list []string
+	for _, pid := range ourPIDs() {
+		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+		list = append(list, fmt.Sprintf("PID %d (%s)", pid, exe))
+	}
+	return list
+}
+
+func ourPIDs() []int {
+	var pids []int
 	for _, pid := range allPIDs() {
 		exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
 		if err != nil {
@@ -423,10 +452,10 @@ func ourProcesses() []string {
 		}
 		exe = strings.TrimSuffix(exe, " (deleted)")
 		if exe == mydockerBin || exe == probeBin || exe == busyboxBin {
-			list = append(list, fmt.Sprintf("PID %d (%s)", pid, exe))
+			pids = append(pids, pid)
 		}
 	}
-	return list
+	return pids
 }
 
 func jsonDecode(s string, v any) error { return json.Unmarshal([]byte(s), v) }

@@ -391,8 +391,9 @@ type snapshot map[string][]string
 // resources are the kinds of things a test could leave behind. Later
 // chapters add cgroups, network devices and more.
 var resources = map[string]func() []string{
-	"host mounts":        hostMounts,
-	"mydocker processes": ourProcesses,
+	"host mounts":                      hostMounts,
+	"mydocker processes":               ourProcesses,
+	"processes in a new PID namespace": processesInOtherPIDNamespaces,
 }
 
 func takeSnapshot() snapshot {
@@ -470,4 +471,23 @@ func pidsOf(processes []report.Process) []int {
 		pids = append(pids, p.PID)
 	}
 	return pids
+}
+
+// processesInOtherPIDNamespaces lists the processes that are not in the
+// test's own PID namespace: every container process, whatever its binary.
+func processesInOtherPIDNamespaces() []string {
+	host, err := os.Readlink("/proc/self/ns/pid")
+	if err != nil {
+		return []string{"cannot read /proc/self/ns/pid: " + err.Error()}
+	}
+	var list []string
+	for _, pid := range allPIDs() {
+		ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", pid))
+		if err != nil || ns == host {
+			continue
+		}
+		comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		list = append(list, fmt.Sprintf("PID %d (%s) in %s", pid, strings.TrimSpace(string(comm)), ns))
+	}
+	return list
 }

@@ -70,7 +70,7 @@ func waitForExec(pipe *os.File) error {
 	var failure initFailure
 	err := json.NewDecoder(pipe).Decode(&failure)
 	if errors.Is(err, io.EOF) {
-		logrus.Debug("the init has exec'd the command")
+		logrus.Debug("the exec pipe closed: the init has exec'd the command")
 		return nil
 	}
 	if err != nil {

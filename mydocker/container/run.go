@@ -44,6 +44,7 @@ func Run(cfg Config) (int, error) {
 	// if err := startInit(cmd); err != nil {
 	// 	return 0, err
 	// }
+	// defer restoreForeground(cfg)
 	//book:end
 	//book:add proc
 	signals := catchSignals()
@@ -56,8 +57,9 @@ func Run(cfg Config) (int, error) {
 		pipes.close()
 		return 0, err
 	}
+	defer restoreForeground(cfg)
 	if err := sendConfig(pipes.config, cfg); err != nil {
-		pipes.close()
+		pipes.exec.Close()
 		killInit(cmd)
 		return 0, err
 	}
@@ -68,7 +70,6 @@ func Run(cfg Config) (int, error) {
 	stopForwarding := forwardSignals(signals, cmd.Process)
 	defer stopForwarding()
 	//book:end
-	defer restoreForeground(cfg)
 	return waitForInit(cmd)
 }
 

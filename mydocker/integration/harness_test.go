@@ -242,16 +242,22 @@ func (e *env) start(args ...string) *running {
 	require.NoError(e.t, err)
 	r.cmd.Stderr = r
 	require.NoError(e.t, r.cmd.Start())
+	r.watch(stdout, cancel)
+	return r
+}
+
+// watch collects mydocker's output until it ends, then records its exit
+// status; after runs once mydocker is gone.
+func (r *running) watch(output io.Reader, after func()) {
 	go func() {
-		defer cancel()
-		_, _ = io.Copy(r, stdout) // os/exec wants the pipe drained before Wait
+		_, _ = io.Copy(r, output) // os/exec wants the pipe drained before Wait
 		_ = r.cmd.Wait()
 		r.code = statusOf(r.cmd.ProcessState)
+		after()
 		close(r.done)
 	}()
 	// A test that fails half-way must not leave mydocker running.
-	e.t.Cleanup(r.kill)
-	return r
+	r.t.Cleanup(r.kill)
 }
 
 // statusOf is the shell's view of an exit: the status, or 128+N for signal N.
@@ -343,6 +349,25 @@ func describeOurProcesses() string {
 		}
 	}
 	return b.String()
+}
+
+// requireRunning fails the test if mydocker has already exited.
+func (r *running) requireRunning(why string) {
+	r.t.Helper()
+	select {
+	case <-r.done:
+		r.t.Fatalf("%s\n%s", why, r)
+	default:
+	}
+}
+
+// killContainer sends SIGKILL to the container's first process, which the
+// kernel delivers from the host even to a PID 1, and returns mydocker's
+// exit status.
+func (r *running) killContainer() int {
+	r.t.Helper()
+	require.NoError(r.t, syscall.Kill(r.containerPID(), syscall.SIGKILL))
+	return r.wait()
 }
 
 // containerPID is the host PID of the container's first process: the

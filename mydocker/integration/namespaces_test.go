@@ -3,7 +3,6 @@
 package integration
 
 import (
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -114,8 +113,7 @@ func TestKilledContainerReportsSignal(t *testing.T) {
 	e := newEnv(t)
 	run := e.start("run", probeBin, "sleep")
 	run.expectLine("ready")
-	require.NoError(t, syscall.Kill(run.containerPID(), syscall.SIGKILL))
-	assert.Equal(t, 128+int(syscall.SIGKILL), run.wait(), run.String())
+	assert.Equal(t, 128+int(syscall.SIGKILL), run.killContainer(), run.String())
 }
 
 // A container in the foreground dies with its mydocker, even when mydocker
@@ -184,14 +182,8 @@ func (e *env) startOnTerminal(args ...string) *terminal {
 	tty, err := pty.Start(cmd)
 	require.NoError(e.t, err)
 	term := &terminal{running: &running{t: e.t, cmd: cmd, done: make(chan struct{})}, tty: tty}
-	go func() {
-		_, _ = io.Copy(term.running, tty) // ends with EIO once mydocker is gone
-		_ = cmd.Wait()
-		term.code = statusOf(cmd.ProcessState)
-		tty.Close()
-		close(term.done)
-	}()
-	e.t.Cleanup(term.kill)
+	// Reading the terminal ends with EIO once mydocker is gone.
+	term.watch(tty, func() { tty.Close() })
 	return term
 }
 

@@ -57,14 +57,9 @@ func TestForwardedTERMDoesNotStopPID1WithoutHandler(t *testing.T) {
 	run.expectLine("ready")
 	run.signal(syscall.SIGTERM)
 	time.Sleep(500 * time.Millisecond)
-	select {
-	case <-run.done:
-		t.Fatalf("the container stopped on a SIGTERM it does not handle\n%s", run)
-	default:
-	}
+	run.requireRunning("the container stopped on a SIGTERM it does not handle")
 	assert.Contains(t, run.String(), "forwarding SIGTERM")
-	require.NoError(t, syscall.Kill(run.containerPID(), syscall.SIGKILL))
-	assert.Equal(t, 137, run.wait(), run.String())
+	assert.Equal(t, 137, run.killContainer(), run.String())
 }
 
 func TestCtrlCReachesTheContainerNotMydocker(t *testing.T) {
@@ -101,13 +96,8 @@ func TestCtrlCDoesNotStopPID1WithoutHandler(t *testing.T) {
 	term.expect("ready")
 	term.send("\x03")
 	time.Sleep(500 * time.Millisecond)
-	select {
-	case <-term.done:
-		t.Fatalf("PID 1 stopped on a Ctrl-C it does not handle\n%s", term)
-	default:
-	}
-	require.NoError(t, syscall.Kill(term.containerPID(), syscall.SIGKILL))
-	assert.Equal(t, 137, term.wait(), term.String())
+	term.requireRunning("PID 1 stopped on a Ctrl-C it does not handle")
+	assert.Equal(t, 137, term.killContainer(), term.String())
 }
 
 // A failure in the init, before the command runs, is reported by mydocker

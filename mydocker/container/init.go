@@ -38,13 +38,7 @@ import (
 // 	// Ctrl-C and Ctrl-\ and lets the command decide. (Only now: a child
 // 	// started while they are ignored would inherit that.)
 // 	signal.Ignore(unix.SIGINT, unix.SIGQUIT)
-// 	var exitErr *exec.ExitError
-// 	if err := cmd.Wait(); errors.As(err, &exitErr) {
-// 		return statusOf(exitErr.Sys().(syscall.WaitStatus)), nil
-// 	} else if err != nil {
-// 		return 0, err
-// 	}
-// 	return 0, nil
+// 	return waitForExit(cmd)
 // }
 //book:end
 

@@ -3,6 +3,7 @@
 package container
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -70,7 +71,7 @@ func Run(cfg Config) (int, error) {
 	stopForwarding := forwardSignals(signals, cmd.Process)
 	defer stopForwarding()
 	//book:end
-	return waitForInit(cmd)
+	return waitForExit(cmd)
 }
 
 //book:replace namespaces proc
@@ -161,18 +162,17 @@ func startInit(cmd *exec.Cmd) error {
 	return nil
 }
 
-// waitForInit reaps the init. When it dies, the kernel kills every other
-// process of its PID namespace: the container is over.
-func waitForInit(cmd *exec.Cmd) (int, error) {
-	err := cmd.Wait()
-	if err == nil {
-		return 0, nil
+// waitForExit reaps cmd and returns its status as a shell reports it. For
+// the init that is the end of the container: when the init dies, the kernel
+// kills every other process of its PID namespace.
+func waitForExit(cmd *exec.Cmd) (int, error) {
+	var exitErr *exec.ExitError
+	if err := cmd.Wait(); errors.As(err, &exitErr) {
+		return statusOf(exitErr.Sys().(syscall.WaitStatus)), nil
+	} else if err != nil {
+		return 0, fmt.Errorf("waiting for %s: %w", cmd.Path, err)
 	}
-	exitErr, ok := err.(*exec.ExitError)
-	if !ok {
-		return 0, fmt.Errorf("waiting for the container: %w", err)
-	}
-	return statusOf(exitErr.Sys().(syscall.WaitStatus)), nil
+	return 0, nil
 }
 
 // statusOf turns a wait status into a shell-style exit status.

@@ -25,7 +25,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"golang.org/x/sys/unix"
 
 	"github.com/mydocker-book/mydocker/chapters"
 	"github.com/mydocker-book/mydocker/mydocker/probe/report"
@@ -284,25 +283,34 @@ func (r *running) String() string {
 // expectLine waits for a line of standard output equal to want.
 func (r *running) expectLine(want string) {
 	r.t.Helper()
+	r.waitForOutput(fmt.Sprintf("the line %q", want), func(output string) bool {
+		return strings.Contains("\n"+output, "\n"+want+"\n")
+	})
+}
+
+// waitForOutput waits until seen holds for mydocker's output so far, and
+// fails the test if mydocker exits first or 20 seconds pass.
+func (r *running) waitForOutput(what string, seen func(output string) bool) {
+	r.t.Helper()
 	deadline := time.After(20 * time.Second)
-	for !r.hasLine(want) {
+	for !seen(r.outputSoFar()) {
 		select {
 		case <-r.done:
-			if r.hasLine(want) {
+			if seen(r.outputSoFar()) {
 				return
 			}
-			r.t.Fatalf("mydocker exited before printing %q\n%s", want, r)
+			r.t.Fatalf("mydocker exited before printing %s\n%s", what, r)
 		case <-deadline:
-			r.t.Fatalf("no line %q within 20s\n%s", want, r)
+			r.t.Fatalf("mydocker did not print %s within 20s\n%s", what, r)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
 }
 
-func (r *running) hasLine(want string) bool {
+func (r *running) outputSoFar() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return strings.Contains("\n"+r.output.String(), "\n"+want+"\n")
+	return r.output.String()
 }
 
 func (r *running) signal(sig syscall.Signal) {
@@ -483,12 +491,6 @@ func ourPIDs() []int {
 	}
 	return pids
 }
-
-func jsonDecode(s string, v any) error { return json.Unmarshal([]byte(s), v) }
-
-func itoa(n int) string { return strconv.Itoa(n) }
-
-func unixSignalName(sig syscall.Signal) string { return unix.SignalName(sig) }
 
 func pidsOf(processes []report.Process) []int {
 	var pids []int

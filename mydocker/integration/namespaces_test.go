@@ -3,13 +3,15 @@
 package integration
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/creack/pty"
 	"github.com/stretchr/testify/assert"
@@ -53,7 +55,7 @@ func TestArgumentsArriveIntact(t *testing.T) {
 	r := e.mydocker(append([]string{"run", probeBin}, args...)...)
 	require.Equal(t, 0, r.code, r.String())
 	var rep report.Report
-	require.NoError(t, jsonDecode(r.stdout, &rep), r.String())
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &rep), r.String())
 	assert.Equal(t, append([]string{probeBin}, args...), rep.Args, r.String())
 
 	r = e.mydocker("run", "sh", "-c", `echo a; echo "b  c"`)
@@ -64,7 +66,7 @@ func TestExitStatusIsTheCommands(t *testing.T) {
 	e := newEnv(t)
 	for _, status := range []string{"0", "3", "255"} {
 		r := e.mydocker("run", probeBin, "exit", status)
-		assert.Equal(t, status, itoa(r.code), r.String())
+		assert.Equal(t, status, strconv.Itoa(r.code), r.String())
 	}
 }
 
@@ -152,7 +154,7 @@ func TestTTYContainerOwnsTheTerminal(t *testing.T) {
 // 	assert.NotEqual(t, 1, inside.PID, "the init runs the command as its child\n%s", r)
 // 	assert.Equal(t, 1, inside.PPID, "the command's parent is the init, PID 1\n%s", r)
 // 	assert.Contains(t, pidsOf(inside.Processes), os.Getpid(), "the host's /proc shows the test's own process\n%s", r)
-// 	assert.NotEqual(t, itoa(inside.PID), inside.ProcSelf, "/proc/self names the host's PID, not the container's\n%s", r)
+// 	assert.NotEqual(t, strconv.Itoa(inside.PID), inside.ProcSelf, "/proc/self names the host's PID, not the container's\n%s", r)
 // }
 //
 // // Ctrl-C reaches the command, which dies of it; the init waits, as a shell
@@ -199,21 +201,10 @@ func (term *terminal) send(keys string) {
 	require.NoError(term.t, err)
 }
 
-// shows tells whether the terminal's output so far holds text.
-func (term *terminal) shows(text string) bool {
-	term.mu.Lock()
-	defer term.mu.Unlock()
-	return strings.Contains(term.output.String(), text)
-}
-
 // expect waits until the terminal has shown text.
 func (term *terminal) expect(text string) {
 	term.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !term.shows(text) {
-		if time.Now().After(deadline) {
-			term.t.Fatalf("the terminal did not show %q within 20s\n%s", text, term.running)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	term.waitForOutput(fmt.Sprintf("%q", text), func(output string) bool {
+		return strings.Contains(output, text)
+	})
 }

@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 
 	"github.com/mydocker-book/mydocker/mydocker/probe/report"
 )
@@ -42,7 +44,7 @@ func TestSignalsAreForwardedToTheContainer(t *testing.T) {
 	run.expectLine("ready")
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2} {
 		run.signal(sig)
-		run.expectLine("signal: " + unixSignalName(sig))
+		run.expectLine("signal: " + unix.SignalName(sig))
 	}
 	run.signal(syscall.SIGTERM)
 	run.expectLine("signal: SIGTERM")
@@ -137,11 +139,11 @@ func TestHostMountsAndProcSurviveOnASharedRoot(t *testing.T) {
 	assert.Contains(t, before, "shared:", "the test's namespace should have a shared root")
 
 	var inside, host report.Report
-	require.NoError(t, jsonDecode(readFile(t, dir, "container.json"), &inside))
+	require.NoError(t, json.Unmarshal([]byte(readFile(t, dir, "container.json")), &inside))
 	for _, m := range inside.Mounts {
 		assert.NotContains(t, m.Propagation, "shared", "mount %s in the container is still shared", m.Target)
 	}
-	require.NoError(t, jsonDecode(readFile(t, dir, "host.json"), &host))
+	require.NoError(t, json.Unmarshal([]byte(readFile(t, dir, "host.json")), &host))
 	shellPID, err := strconv.Atoi(strings.TrimSpace(readFile(t, dir, "shell.pid")))
 	require.NoError(t, err)
 	assert.Contains(t, pidsOf(host.Processes), shellPID, "the host's /proc should still show host processes")

@@ -12,7 +12,7 @@ import (
 )
 
 func runCommand() *cli.Command {
-	return &cli.Command{
+	cmd := &cli.Command{
 		Name:      "run",
 		Usage:     "run a command in a new container",
 		ArgsUsage: "CMD [ARG...]",
@@ -26,6 +26,10 @@ func runCommand() *cli.Command {
 		},
 		Action: runContainer,
 	}
+	//book:add cgroups
+	cmd.Flags = append(cmd.Flags, limitFlags()...)
+	//book:end
+	return cmd
 }
 
 func runContainer(ctx *cli.Context) error {
@@ -52,12 +56,19 @@ func configFromFlags(ctx *cli.Context) (container.Config, error) {
 	if hostname == "" {
 		hostname = container.ShortID(id)
 	}
-	return container.Config{
+	cfg := container.Config{
 		ID:          id,
 		Args:        ctx.Args().Slice(),
 		Hostname:    hostname,
 		Interactive: ctx.Bool("interactive"),
 		TTY:         ctx.Bool("tty"),
 		Debug:       ctx.Bool("debug"),
-	}, nil
+	}
+	//book:add cgroups
+	var err error
+	if cfg.Resources, cfg.CgroupParent, err = limitsFromFlags(ctx); err != nil {
+		return cfg, err
+	}
+	//book:end
+	return cfg, nil
 }

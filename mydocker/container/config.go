@@ -5,6 +5,8 @@ package container
 import (
 	"crypto/rand"
 	"encoding/hex"
+
+	"github.com/mydocker-book/mydocker/mydocker/cgroups"
 )
 
 // Config is everything the init needs to know to set up the container.
@@ -15,6 +17,10 @@ type Config struct {
 	Interactive bool // keep standard input open
 	TTY         bool // the container gets the terminal
 	Debug       bool
+	//book:add cgroups
+	Resources    cgroups.Resources // the limits, written by the parent before the command starts
+	CgroupParent string            // the container's cgroup is CgroupParent/ID
+	//book:end
 }
 
 // NewID returns a random container id of 64 hex digits.

@@ -13,6 +13,8 @@ import (
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
+
+	"github.com/mydocker-book/mydocker/mydocker/cgroups"
 )
 
 // namespaces are the views of the kernel each container gets its own copy of.
@@ -47,6 +49,13 @@ func Run(cfg Config) (int, error) {
 	// }
 	// defer restoreForeground(cfg)
 	//book:end
+	//book:add cgroups
+	cgroup, err := cgroups.New(cfg.CgroupParent, cfg.ID, cfg.Resources)
+	if err != nil {
+		return 0, err
+	}
+	defer removeCgroup(cgroup)
+	//book:end
 	//book:add proc
 	signals := catchSignals()
 	defer signal.Stop(signals)
@@ -59,6 +68,15 @@ func Run(cfg Config) (int, error) {
 		return 0, err
 	}
 	defer restoreForeground(cfg)
+	//book:add cgroups
+	// The init is waiting for its configuration, so the command cannot
+	// have started yet: it will start inside the cgroup, limits and all.
+	if err := cgroup.Join(cmd.Process.Pid); err != nil {
+		pipes.close()
+		killInit(cmd)
+		return 0, err
+	}
+	//book:end
 	if err := sendConfig(pipes.config, cfg); err != nil {
 		pipes.exec.Close()
 		killInit(cmd)
@@ -182,3 +200,16 @@ func statusOf(ws syscall.WaitStatus) int {
 	}
 	return ws.ExitStatus()
 }
+
+//book:add cgroups
+
+// removeCgroup removes the container's cgroup once the container is over.
+// A failure does not change the container's exit status: it is reported,
+// with the cgroup's path, so it can be removed by hand.
+func removeCgroup(cgroup cgroups.Cgroup) {
+	if err := cgroup.Destroy(); err != nil {
+		logrus.Warnf("%v", err)
+	}
+}
+
+//book:end

@@ -160,6 +160,9 @@ func goBinary() string {
 type env struct {
 	t    *testing.T
 	root string
+	//book:add cgroups
+	cgroupParent string // the test's own parent for its containers' cgroups
+	//book:end
 }
 
 func newEnv(t *testing.T) *env {
@@ -167,7 +170,21 @@ func newEnv(t *testing.T) *env {
 	e := &env{t: t, root: t.TempDir()}
 	before := takeSnapshot()
 	t.Cleanup(func() { checkLeaks(t, before) })
+	//book:add cgroups
+	e.cgroupParent = "mydocker-test-" + filepath.Base(e.root)
+	// Cleanups run last-in first-out: the parent goes before the leak check.
+	t.Cleanup(e.removeCgroupParent)
+	//book:end
 	return e
+}
+
+// environ is the environment mydocker runs with in the tests.
+func (e *env) environ() []string {
+	env := append(os.Environ(), "MYDOCKER_ROOT="+e.root)
+	//book:add cgroups
+	env = append(env, "MYDOCKER_CGROUP_PARENT="+e.cgroupParent)
+	//book:end
+	return env
 }
 
 // result is one finished mydocker command, printable in failure messages.
@@ -184,7 +201,7 @@ func (r result) String() string {
 
 func (e *env) command(ctx context.Context, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, mydockerBin, args...)
-	cmd.Env = append(os.Environ(), "MYDOCKER_ROOT="+e.root)
+	cmd.Env = e.environ()
 	return cmd
 }
 
@@ -427,6 +444,9 @@ var resources = map[string]func() []string{
 	"host mounts":                      hostMounts,
 	"mydocker processes":               ourProcesses,
 	"processes in a new PID namespace": processesInOtherPIDNamespaces,
+	//book:add cgroups
+	"cgroups": allCgroups,
+	//book:end
 }
 
 func takeSnapshot() snapshot {

@@ -126,6 +126,11 @@ func TestContainerDiesWithMydocker(t *testing.T) {
 	run.expectLine("ready")
 	run.signal(syscall.SIGKILL)
 	run.wait()
+	//book:add cgroups
+	// Nobody is left to remove the container's cgroup: it stays behind,
+	// empty once the kernel has killed the container.
+	e.removeLeftoverCgroup()
+	//book:end
 }
 
 func TestInteractiveShellOnATerminal(t *testing.T) {

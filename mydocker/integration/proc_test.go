@@ -131,7 +131,9 @@ func TestHostMountsAndProcSurviveOnASharedRoot(t *testing.T) {
 		"echo $$ > " + filepath.Join(dir, "shell.pid"),
 		probeBin + " > " + filepath.Join(dir, "host.json"),
 	}, "; ")
-	out, err := exec.Command("unshare", "--mount", "--propagation", "shared", "sh", "-c", script).CombinedOutput()
+	cmd := exec.Command("unshare", "--mount", "--propagation", "shared", "sh", "-c", script)
+	cmd.Env = e.environ()
+	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "script: %s\noutput:\n%s", script, out)
 
 	before, after := readFile(t, dir, "before"), readFile(t, dir, "after")

@@ -8,6 +8,9 @@
 //	probe exit N          exit with status N
 //	probe wait-signals    print "ready", then one line per signal; exit 0 on SIGTERM
 //	probe sleep           print "ready", then sleep until killed
+//	probe alloc MIB       allocate and touch MIB mebibytes, then print "allocated MIB MiB"
+//	probe spin CPUTIME    burn CPUTIME (like 300ms) of CPU time, then print the report
+//	probe spawn N PROG ARG...  start up to N copies of PROG; print "started K: ERROR", then the report
 package main
 
 import (
@@ -37,6 +40,14 @@ func main() {
 	case "sleep":
 		fmt.Println("ready")
 		time.Sleep(time.Hour)
+	//book:add cgroups
+	case "alloc":
+		allocate(os.Args[2])
+	case "spin":
+		spin(os.Args[2])
+	case "spawn":
+		spawn(os.Args[2], os.Args[3:])
+	//book:end
 	default:
 		printReport()
 	}

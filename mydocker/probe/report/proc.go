@@ -135,7 +135,11 @@ type Report struct {
 	Processes  []Process         `json:"processes"` // as listed in /proc
 	Mounts     []Mount           `json:"mounts"`
 	Foreground bool              `json:"foreground"` // owns its terminal's foreground
-	Errors     []string          `json:"errors,omitempty"`
+	//book:add cgroups
+	Cgroup      Cgroup `json:"cgroup"`
+	CPUsAllowed string `json:"cpus_allowed"` // Cpus_allowed_list in /proc/self/status
+	//book:end
+	Errors []string `json:"errors,omitempty"`
 }
 
 // Collect gathers the report for the calling process.
@@ -156,6 +160,10 @@ func Collect() Report {
 	collect(&r, "processes", func() (err error) { r.Processes, err = Processes("/proc"); return })
 	collect(&r, "mounts", func() (err error) { r.Mounts, err = Mounts("/proc/self/mountinfo"); return })
 	r.Foreground = ownsForeground()
+	//book:add cgroups
+	collect(&r, "cgroup", func() (err error) { r.Cgroup, err = ReadCgroup(); return })
+	collect(&r, "cpus", func() (err error) { r.CPUsAllowed, err = CPUsAllowed(); return })
+	//book:end
 	return r
 }
 

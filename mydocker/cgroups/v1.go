@@ -1,0 +1,182 @@
+//book:file cgroups
+
+package cgroups
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/sirupsen/logrus"
+)
+
+// v1Cgroup is a container's cgroup on cgroup v1: one directory in each
+// controller's own tree, each holding that controller's files.
+type v1Cgroup struct {
+	path string  // parent/id, the same below every mount
+	dirs []v1Dir // one per hierarchy the container joins
+}
+
+type v1Dir struct {
+	controller string // "" for the v2 tree of a hybrid host
+	mount      string
+}
+
+func (d v1Dir) dir(path string) string { return filepath.Join(d.mount, path) }
+
+// v1Hierarchies finds where each managed controller is mounted, from
+// mountinfo. On a hybrid host it adds the v2 tree as controller "": it has
+// no controllers, but systemd and other tools find processes by it.
+func v1Hierarchies(mountinfo string, hybrid bool) []v1Dir {
+	var found []v1Dir
+	for _, line := range strings.Split(mountinfo, "\n") {
+		fields, tail, ok := strings.Cut(line, " - ")
+		if !ok || len(strings.Fields(fields)) < 5 || len(strings.Fields(tail)) < 3 {
+			continue
+		}
+		mount, super := strings.Fields(fields)[4], strings.Fields(tail)
+		switch {
+		case super[0] == "cgroup2" && hybrid:
+			found = append(found, v1Dir{"", mount})
+		case super[0] == "cgroup":
+			// One mount can carry several controllers, as "cpu,cpuacct" does;
+			// their files then share one directory, which the container joins once.
+			for _, opt := range strings.Split(super[2], ",") {
+				if slices.Contains(managed, opt) {
+					found = append(found, v1Dir{opt, mount})
+					break
+				}
+			}
+		}
+	}
+	return found
+}
+
+func newV1(hierarchies []v1Dir, parent, id string, res Resources) (*v1Cgroup, error) {
+	if err := checkV1Controllers(hierarchies, res); err != nil {
+		return nil, err
+	}
+	cg := &v1Cgroup{path: filepath.Join(parent, id)}
+	for _, h := range hierarchies {
+		if err := cg.create(h, res); err != nil {
+			return nil, joinErrors(err, cg.Destroy())
+		}
+	}
+	return cg, nil
+}
+
+func checkV1Controllers(hierarchies []v1Dir, res Resources) error {
+	for _, c := range res.controllersNeeded() {
+		if !slices.ContainsFunc(hierarchies, func(h v1Dir) bool { return h.controller == c }) {
+			return fmt.Errorf("the cgroup controller %q, needed for %s, is not mounted: mount it with "+
+				"mkdir -p %s/%s && mount -t cgroup -o %s cgroup %s/%s, or drop the limit",
+				c, res.flagFor(c), Root, c, c, Root, c)
+		}
+	}
+	return nil
+}
+
+// create makes the container's directory in one hierarchy and writes the
+// limits that belong to it.
+func (cg *v1Cgroup) create(h v1Dir, res Resources) error {
+	dir := h.dir(cg.path)
+	if err := makeCgroup(dir); err != nil {
+		return err
+	}
+	cg.dirs = append(cg.dirs, h)
+	if h.controller == "cpuset" {
+		if err := initCpuset(h.mount, cg.path); err != nil {
+			return err
+		}
+	}
+	return writeAll(dir, v1Settings(h.controller, res, exists(h.mount, "memory.memsw.limit_in_bytes")))
+}
+
+// initCpuset fills in cpuset.cpus and cpuset.mems on the way down from the
+// hierarchy's root. A new v1 cpuset cgroup starts with both empty, and the
+// kernel refuses to put a process in a cpuset with no CPUs or no memory
+// nodes: writing its PID fails with ENOSPC, "no space left on device". So
+// each empty one gets its parent's.
+func initCpuset(mount, path string) error {
+	parent := mount
+	for _, name := range strings.Split(path, "/") {
+		dir := filepath.Join(parent, name)
+		for _, file := range []string{"cpuset.cpus", "cpuset.mems"} {
+			if err := copyIfEmpty(parent, dir, file); err != nil {
+				return err
+			}
+		}
+		parent = dir
+	}
+	return nil
+}
+
+func copyIfEmpty(parent, dir, file string) error {
+	if value, err := readFile(dir, file); err != nil || value != "" {
+		return err
+	}
+	value, err := readFile(parent, file)
+	if err != nil {
+		return err
+	}
+	return writeFile(dir, file, value)
+}
+
+// v1Settings are the files and values that express res in one v1
+// controller's directory.
+func v1Settings(controller string, res Resources, swapAccounted bool) []setting {
+	var s []setting
+	switch controller {
+	case "memory":
+		if res.Memory > 0 {
+			s = append(s, setting{"memory.limit_in_bytes", itoa(res.Memory)})
+			// v1 counts memory plus swap, and needs it at least as large as
+			// the memory limit: so it is written second.
+			if swap, unlimited := res.swapLimit(); unlimited && swapAccounted {
+				s = append(s, setting{"memory.memsw.limit_in_bytes", "-1"})
+			} else if swapAccounted {
+				s = append(s, setting{"memory.memsw.limit_in_bytes", itoa(res.Memory + swap)})
+			} else if res.MemorySwap > 0 {
+				logrus.Warnf("this kernel does not account swap (no memory.memsw.limit_in_bytes; boot with swapaccount=1): --memory-swap is ignored")
+			}
+		}
+	case "cpu":
+		if res.NanoCPUs > 0 {
+			s = append(s, setting{"cpu.cfs_period_us", itoa(cpuPeriod)}, setting{"cpu.cfs_quota_us", itoa(res.cpuQuota())})
+		}
+		if res.CPUShares > 0 {
+			s = append(s, setting{"cpu.shares", itoa(res.CPUShares)})
+		}
+	case "cpuset":
+		s = cpusetSettings(res)
+	case "pids":
+		if res.PidsLimit != 0 {
+			s = append(s, setting{"pids.max", pidsMax(res.PidsLimit)})
+		}
+	}
+	return s
+}
+
+func (cg *v1Cgroup) Path() string { return "/" + cg.path }
+
+// Join moves pid into the container's directory of every hierarchy: on v1,
+// membership is per hierarchy, and a process left out of one is not limited
+// by it.
+func (cg *v1Cgroup) Join(pid int) error {
+	for _, h := range cg.dirs {
+		if err := joinCgroup(h.dir(cg.path), pid); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (cg *v1Cgroup) Destroy() error {
+	var errs []error
+	for _, h := range cg.dirs {
+		errs = append(errs, removeCgroup(h.dir(cg.path)))
+	}
+	return errors.Join(errs...)
+}

@@ -49,6 +49,9 @@ func Run(cfg Config) (int, error) {
 	// }
 	// defer restoreForeground(cfg)
 	//book:end
+	//book:add proc
+	signals := catchSignals()
+	defer signal.Stop(signals)
 	//book:add cgroups
 	cgroup, err := cgroups.New(cfg.CgroupParent, cfg.ID, cfg.Resources)
 	if err != nil {
@@ -56,9 +59,6 @@ func Run(cfg Config) (int, error) {
 	}
 	defer removeCgroup(cgroup)
 	//book:end
-	//book:add proc
-	signals := catchSignals()
-	defer signal.Stop(signals)
 	cmd, pipes, err := newInitProcess(cfg)
 	if err != nil {
 		return 0, err

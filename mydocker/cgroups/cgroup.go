@@ -121,6 +121,14 @@ func exists(dir, name string) bool {
 	return err == nil
 }
 
+// joinErrors adds to err that cleaning up after it failed too, if it did.
+func joinErrors(err, cleanup error) error {
+	if cleanup == nil {
+		return err
+	}
+	return fmt.Errorf("%w (and cleaning up failed: %v)", err, cleanup)
+}
+
 // setting is one value to write into one cgroup file.
 type setting struct{ file, value string }
 

@@ -108,18 +108,24 @@ func TestV2ControllersMissing(t *testing.T) {
 	assert.Equal(t, []string{"cpuset", "memory", "pids"}, enable)
 }
 
-// fakeCgroup makes a directory that looks like a cgroup to enableControllers.
-func fakeCgroup(t *testing.T, dir, procs string) {
+// fakeCgroup makes a directory that looks like a cgroup to enableControllers:
+// the files it reads, and cgroup.type, which only a non-root cgroup has.
+func fakeCgroup(t *testing.T, dir, procs string, isRoot bool) {
+	files := map[string]string{"cgroup.procs": procs, "cgroup.subtree_control": ""}
+	if !isRoot {
+		files["cgroup.type"] = "domain"
+	}
 	require.NoError(t, os.MkdirAll(dir, 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(procs), 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "cgroup.subtree_control"), nil, 0o644))
+	for name, content := range files {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
+	}
 }
 
 func TestEnableControllersInEveryAncestor(t *testing.T) {
 	root := t.TempDir()
-	fakeCgroup(t, root, "1\n") // the root may hold processes
-	fakeCgroup(t, filepath.Join(root, "a"), "")
-	fakeCgroup(t, filepath.Join(root, "a", "b"), "")
+	fakeCgroup(t, root, "1\n", true) // the root may hold processes
+	fakeCgroup(t, filepath.Join(root, "a"), "", false)
+	fakeCgroup(t, filepath.Join(root, "a", "b"), "", false)
 	require.NoError(t, os.WriteFile(filepath.Join(root, "a", "cgroup.subtree_control"), []byte("memory\n"), 0o644))
 
 	require.NoError(t, enableControllers(root, "a/b", []string{"cpu", "memory"}))
@@ -131,10 +137,17 @@ func TestEnableControllersInEveryAncestor(t *testing.T) {
 }
 
 func TestEnableControllersRefusesAnAncestorWithProcesses(t *testing.T) {
+	// A cgroup namespace's root is an ordinary cgroup: the rule applies there too.
+	nsRoot := t.TempDir()
+	fakeCgroup(t, nsRoot, "7\n", false)
+	err := enableControllers(nsRoot, "mydocker", []string{"memory"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "it holds processes (7)")
+
 	root := t.TempDir()
-	fakeCgroup(t, root, "")
-	fakeCgroup(t, filepath.Join(root, "busy"), "42\n")
-	err := enableControllers(root, "busy", []string{"memory"})
+	fakeCgroup(t, root, "", true)
+	fakeCgroup(t, filepath.Join(root, "busy"), "42\n", false)
+	err = enableControllers(root, "busy", []string{"memory"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "it holds processes (42), and cgroup v2 lets only leaf cgroups hold processes")
 }

@@ -40,18 +40,10 @@ func newV2(root, parent, id string, res Resources) (*v2Cgroup, error) {
 	return cg, nil
 }
 
-func (cg *v2Cgroup) dir() string          { return filepath.Join(cg.root, cg.path) }
-func (cg *v2Cgroup) Path() string         { return "/" + cg.path }
-func (cg *v2Cgroup) Join(pid int) error   { return joinCgroup(cg.dir(), pid) }
-func (cg *v2Cgroup) Destroy() error       { return removeCgroup(cg.dir()) }
-func joinErrors(err, cleanup error) error { return fmt.Errorf("%w%s", err, cleanupNote(cleanup)) }
-
-func cleanupNote(err error) string {
-	if err == nil {
-		return ""
-	}
-	return " (and cleaning up failed: " + err.Error() + ")"
-}
+func (cg *v2Cgroup) dir() string        { return filepath.Join(cg.root, cg.path) }
+func (cg *v2Cgroup) Path() string       { return "/" + cg.path }
+func (cg *v2Cgroup) Join(pid int) error { return joinCgroup(cg.dir(), pid) }
+func (cg *v2Cgroup) Destroy() error     { return removeCgroup(cg.dir()) }
 
 // managed are the controllers whose files this package writes.
 var managed = []string{"cpu", "cpuset", "memory", "pids"}
@@ -64,8 +56,8 @@ func v2Controllers(available []string, res Resources) ([]string, error) {
 		if !slices.Contains(available, c) {
 			return nil, fmt.Errorf("the cgroup controller %q, needed for %s, is not available: %s/cgroup.controllers lists only %q. "+
 				"cgroup v2 gets a controller only when the kernel has it and no cgroup v1 hierarchy holds it: "+
-				"check that no v1 mount lists %q in /proc/mounts, or drop the limit",
-				c, res.flagFor(c), Root, strings.Join(available, " "), c)
+				"if /proc/mounts shows a cgroup v1 mount with %q, unmount it or boot with cgroup_no_v1=%s; or drop the limit",
+				c, res.flagFor(c), Root, strings.Join(available, " "), c, c)
 		}
 	}
 	var enable []string
@@ -89,7 +81,7 @@ func enableControllers(root, parent string, controllers []string) error {
 		if err := makeAncestor(dir, root); err != nil {
 			return err
 		}
-		if err := enableIn(dir, controllers, dir == root); err != nil {
+		if err := enableIn(dir, controllers); err != nil {
 			return err
 		}
 	}
@@ -105,7 +97,7 @@ func makeAncestor(dir, root string) error {
 
 // enableIn writes the controllers that are not enabled yet to
 // cgroup.subtree_control of dir.
-func enableIn(dir string, controllers []string, isRoot bool) error {
+func enableIn(dir string, controllers []string) error {
 	current, err := readFile(dir, "cgroup.subtree_control")
 	if err != nil {
 		return fmt.Errorf("reading the controllers of %s: %w", dir, err)
@@ -122,7 +114,10 @@ func enableIn(dir string, controllers []string, isRoot bool) error {
 	// "No internal processes": below the root, a cgroup either holds
 	// processes or hands controllers to children, never both, so that a
 	// controller never has to share out a resource between a cgroup's own
-	// processes and its children. The kernel answers EBUSY; say why.
+	// processes and its children. The kernel answers EBUSY; say why. Only
+	// the real root, which has no cgroup.type, is exempt: inside a cgroup
+	// namespace /sys/fs/cgroup may be an ordinary cgroup.
+	isRoot := !exists(dir, "cgroup.type")
 	if procs, _ := readFile(dir, "cgroup.procs"); !isRoot && procs != "" {
 		return fmt.Errorf("cannot enable controllers in %s: it holds processes (%s), and cgroup v2 lets only leaf cgroups hold processes; "+
 			"choose a --cgroup-parent without processes of its own", dir, strings.Join(strings.Fields(procs), " "))

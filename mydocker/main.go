@@ -28,6 +28,12 @@ func newApp() *cli.App {
 		Usage: "a small container runtime, built chapter by chapter",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "debug", Usage: "trace every kernel-level step on stderr"},
+			//book:add rootfs
+			&cli.StringFlag{
+				Name: "root", Value: "/var/lib/mydocker", EnvVars: []string{"MYDOCKER_ROOT"},
+				Usage: "the state root: where images and containers are kept",
+			},
+			//book:end
 		},
 		Before:         setUpLogging,
 		Commands:       []*cli.Command{runCommand(), initCommand()},

@@ -13,9 +13,14 @@ import (
 
 func runCommand() *cli.Command {
 	cmd := &cli.Command{
-		Name:      "run",
-		Usage:     "run a command in a new container",
-		ArgsUsage: "CMD [ARG...]",
+		Name:  "run",
+		Usage: "run a command in a new container",
+		//book:replace namespaces rootfs
+		// ArgsUsage: "CMD [ARG...]",
+		//book:end
+		//book:add rootfs
+		ArgsUsage: "IMAGE CMD [ARG...]",
+		//book:end
 		// Lets -it mean -i -t, as in Docker.
 		UseShortOptionHandling: true,
 		OnUsageError:           usageError,
@@ -45,9 +50,16 @@ func runContainer(ctx *cli.Context) error {
 }
 
 func configFromFlags(ctx *cli.Context) (container.Config, error) {
-	if ctx.NArg() == 0 {
-		return container.Config{}, errors.New("run needs a command: mydocker run [-it] [-h NAME] CMD [ARG...]")
+	//book:replace namespaces rootfs
+	// if ctx.NArg() == 0 {
+	// 	return container.Config{}, errors.New("run needs a command: mydocker run [-it] [-h NAME] CMD [ARG...]")
+	// }
+	//book:end
+	//book:add rootfs
+	if ctx.NArg() < 2 {
+		return container.Config{}, errors.New("run needs an image and a command: mydocker run [OPTIONS] IMAGE CMD [ARG...], such as mydocker run -it busybox sh")
 	}
+	//book:end
 	if os.Geteuid() != 0 {
 		return container.Config{}, errors.New("run needs root, because creating namespaces needs CAP_SYS_ADMIN: use sudo mydocker run ...")
 	}
@@ -57,8 +69,15 @@ func configFromFlags(ctx *cli.Context) (container.Config, error) {
 		hostname = container.ShortID(id)
 	}
 	cfg := container.Config{
-		ID:          id,
-		Args:        ctx.Args().Slice(),
+		ID: id,
+		//book:replace namespaces rootfs
+		// Args:        ctx.Args().Slice(),
+		//book:end
+		//book:add rootfs
+		Image:     ctx.Args().First(),
+		Args:      ctx.Args().Tail(),
+		StateRoot: ctx.String("root"),
+		//book:end
 		Hostname:    hostname,
 		Interactive: ctx.Bool("interactive"),
 		TTY:         ctx.Bool("tty"),

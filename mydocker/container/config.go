@@ -17,6 +17,16 @@ type Config struct {
 	Interactive bool // keep standard input open
 	TTY         bool // the container gets the terminal
 	Debug       bool
+	//book:add rootfs
+	Image     string // the image's name
+	StateRoot string // where images and containers are kept
+	Rootfs    string // the host directory that becomes the container's /
+	//book:end
+	//book:add overlay
+	Layer string // the image's read-only layer: overlay's lowerdir
+	Upper string // the container's own layer: overlay's upperdir
+	Work  string // overlay's scratch space, on the same filesystem as Upper
+	//book:end
 	//book:add cgroups
 	Resources    cgroups.Resources // the limits, written by the parent before the command starts
 	CgroupParent string            // the container's cgroup is CgroupParent/ID

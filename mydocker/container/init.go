@@ -63,9 +63,16 @@ func startContainer() error {
 	if err := makeMountsPrivate(); err != nil {
 		return err
 	}
-	if err := mountProc(); err != nil {
+	//book:replace proc rootfs
+	// if err := mountProc(); err != nil {
+	// 	return err
+	// }
+	//book:end
+	//book:add rootfs
+	if err := enterRootfs(cfg); err != nil {
 		return err
 	}
+	//book:end
 	if err := setHostname(cfg.Hostname); err != nil {
 		return err
 	}

@@ -22,14 +22,16 @@ func makeMountsPrivate() error {
 	return nil
 }
 
-// mountProc mounts a procfs that belongs to the container's PID namespace:
-// /proc shows the processes of the namespace that mounted it, so ps, top and
-// /proc/self only make sense inside the container after this.
-func mountProc() error {
-	const flags = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
-	logrus.Debug(`mount("proc", "/proc", "proc", MS_NOSUID|MS_NODEV|MS_NOEXEC)`)
-	if err := unix.Mount("proc", "/proc", "proc", flags, ""); err != nil {
-		return fmt.Errorf("mounting /proc: %w", err)
-	}
-	return nil
-}
+//book:replace proc rootfs
+// // mountProc mounts a procfs that belongs to the container's PID namespace:
+// // /proc shows the processes of the namespace that mounted it, so ps, top and
+// // /proc/self only make sense inside the container after this.
+// func mountProc() error {
+// 	const flags = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
+// 	logrus.Debug(`mount("proc", "/proc", "proc", MS_NOSUID|MS_NODEV|MS_NOEXEC)`)
+// 	if err := unix.Mount("proc", "/proc", "proc", flags, ""); err != nil {
+// 		return fmt.Errorf("mounting /proc: %w", err)
+// 	}
+// 	return nil
+// }
+//book:end

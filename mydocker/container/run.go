@@ -52,6 +52,13 @@ func Run(cfg Config) (int, error) {
 	//book:add proc
 	signals := catchSignals()
 	defer signal.Stop(signals)
+	//book:add rootfs
+	if err := prepareRootfs(&cfg); err != nil {
+		removeContainerDir(cfg)
+		return 0, err
+	}
+	defer removeContainerDir(cfg)
+	//book:end
 	//book:add cgroups
 	cgroup, err := cgroups.New(cfg.CgroupParent, cfg.ID, cfg.Resources)
 	if err != nil {

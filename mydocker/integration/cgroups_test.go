@@ -70,18 +70,18 @@ func TestWithoutLimitsTheCgroupLimitsNothing(t *testing.T) {
 
 func TestMemoryLimitOOMKillsTheContainer(t *testing.T) {
 	e := newEnv(t)
-	limit := []string{"run", "-m", "32m", "--memory-swap", "32m"}
-	r := e.mydocker(append(limit, probeBin, "alloc", "8")...)
+	limit := []string{"run", "-m", "32m", "--memory-swap", "32m", "--"}
+	r := e.mydocker(append(limit, probeCmd, "alloc", "8")...)
 	assert.Equal(t, 0, r.code, "8 MiB fits in 32\n%s", r)
 	assert.Equal(t, "allocated 8 MiB\n", r.stdout, r.String())
 
-	r = e.mydocker(append(limit, probeBin, "alloc", "128")...)
+	r = e.mydocker(append(limit, probeCmd, "alloc", "128")...)
 	assert.Equal(t, 137, r.code, "the kernel's OOM killer ends the container with SIGKILL\n%s", r)
 	assert.NotContains(t, r.stdout, "allocated", r.String())
 
 	// A shell survives its child's OOM kill, so the probe can read the
 	// cgroup's counter afterwards.
-	r = e.mydocker(append(limit, "sh", "-c", probeBin+" alloc 128; echo status=$?; exec "+probeBin)...)
+	r = e.mydocker(append(limit, "sh", "-c", probeCmd+" alloc 128; echo status=$?; exec "+probeCmd)...)
 	status, inside := splitReport(t, r)
 	assert.Equal(t, "status=137", status, r.String())
 	file := map[int]string{1: "memory.oom_control", 2: "memory.events"}[inside.Cgroup.Version]
@@ -90,13 +90,13 @@ func TestMemoryLimitOOMKillsTheContainer(t *testing.T) {
 
 func TestSmallestMemoryLimitStillStartsTheContainer(t *testing.T) {
 	e := newEnv(t)
-	r := e.mydocker("run", "-m", "6m", "--memory-swap", "6m", probeBin, "exit", "0")
+	r := e.mydocker("run", "-m", "6m", "--memory-swap", "6m", "--", probeCmd, "exit", "0")
 	assert.Equal(t, 0, r.code, r.String())
 }
 
 func TestPidsLimitStopsForks(t *testing.T) {
 	e := newEnv(t)
-	r := e.mydocker("run", "--pids-limit", "20", probeBin, "spawn", "100", busyboxBin, "sleep", "60")
+	r := e.mydocker("run", "--pids-limit", "20", "--", probeCmd, "spawn", "100", busyboxCmd, "sleep", "60")
 	require.Equal(t, 0, r.code, r.String())
 	started, inside := splitReport(t, r)
 	var n int
@@ -116,7 +116,7 @@ func TestPidsLimitStopsForks(t *testing.T) {
 // less than a whole CPU, it runs out of it.
 func TestCPUQuotaThrottlesTheContainer(t *testing.T) {
 	e := newEnv(t)
-	r := e.mydocker("run", "--cpus", "0.2", probeBin, "spin", "200ms")
+	r := e.mydocker("run", "--cpus", "0.2", "--", probeCmd, "spin", "200ms")
 	require.Equal(t, 0, r.code, r.String())
 	inside := decodeReport(t, r.stdout, r)
 	if inside.Cgroup.Version == 2 {
@@ -135,7 +135,7 @@ func TestCPUQuotaThrottlesTheContainer(t *testing.T) {
 
 func TestCgroupIsRemovedWhenTheContainerIsKilled(t *testing.T) {
 	e := newEnv(t)
-	run := e.start("run", "-m", "32m", probeBin, "sleep")
+	run := e.start("run", "-m", "32m", "--", probeCmd, "sleep")
 	run.expectLine("ready")
 	require.NotEmpty(t, e.containerCgroups(), "the container's cgroup, while it runs")
 	assert.Equal(t, 137, run.killContainer(), run.String())
@@ -144,7 +144,7 @@ func TestCgroupIsRemovedWhenTheContainerIsKilled(t *testing.T) {
 
 func TestDebugTracesEveryCgroupWrite(t *testing.T) {
 	e := newEnv(t)
-	r := e.mydocker("--debug", "run", "-m", "32m", "--pids-limit", "10", probeBin, "exit", "0")
+	r := e.mydocker("--debug", "run", "-m", "32m", "--pids-limit", "10", "--", probeCmd, "exit", "0")
 	require.Equal(t, 0, r.code, r.String())
 	file := "memory.max"
 	if cgroupVersion(t) == 1 {
@@ -176,7 +176,7 @@ func TestBadLimitsAreRefusedWith125(t *testing.T) {
 		{[]string{"--cpuset-cpus", "99"}, fmt.Sprintf("CPUs 99 do not exist here: this machine has CPUs 0-%d", ncpu-1)},
 		{[]string{"--cgroup-parent", "../escape"}, "without . or .."},
 	} {
-		r := e.mydocker(append(append([]string{"run"}, tc.flags...), probeBin)...)
+		r := e.mydocker(append(append([]string{"run"}, tc.flags...), "--", probeCmd)...)
 		assert.Equal(t, 125, r.code, r.String())
 		assert.Contains(t, r.stderr, tc.want, r.String())
 	}
@@ -216,7 +216,7 @@ func TestParentWithProcessesIsRefusedOnCgroupV2(t *testing.T) {
 	t.Cleanup(func() { _ = sleeper.Process.Kill(); _ = sleeper.Wait() })
 	require.NoError(t, os.WriteFile(filepath.Join(parent, "cgroup.procs"), []byte(strconv.Itoa(sleeper.Process.Pid)), 0o644))
 
-	r := e.mydocker("run", "--pids-limit", "10", probeBin)
+	r := e.mydocker("run", "--pids-limit", "10", "--", probeCmd)
 	assert.Equal(t, 125, r.code, r.String())
 	assert.Contains(t, r.stderr, "it holds processes ("+strconv.Itoa(sleeper.Process.Pid)+"), and cgroup v2 lets only leaf cgroups hold processes", r.String())
 }

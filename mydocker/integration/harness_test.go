@@ -38,6 +38,10 @@ var (
 	// the probe (Go installs signal handlers), its "sleep" keeps the kernel's
 	// default signal actions.
 	busyboxBin string
+	// probeCmd and busyboxCmd are the same programs as a container names
+	// them: the host's files until the rootfs chapter, then the copies in
+	// the test image.
+	probeCmd, busyboxCmd string
 )
 
 const commandTimeout = 60 * time.Second
@@ -53,7 +57,18 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	setContainerPaths()
+	//book:add rootfs
+	imageDir, err := buildTestImage()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	//book:end
 	code := m.Run()
+	//book:add rootfs
+	os.RemoveAll(imageDir)
+	//book:end
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}
@@ -106,6 +121,15 @@ func usePrebuilt(dir string) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+func setContainerPaths() {
+	//book:replace namespaces rootfs
+	// probeCmd, busyboxCmd = probeBin, busyboxBin
+	//book:end
+	//book:add rootfs
+	probeCmd, busyboxCmd = "/usr/local/bin/probe", "/bin/busybox"
+	//book:end
 }
 
 func copyBusybox(to string) error {
@@ -175,6 +199,10 @@ func newEnv(t *testing.T) *env {
 	// Cleanups run last-in first-out: the parent goes before the leak check.
 	t.Cleanup(e.removeCgroupParent)
 	//book:end
+	//book:add rootfs
+	e.installTestImage()
+	t.Cleanup(e.checkContainerDirsRemoved)
+	//book:end
 	return e
 }
 
@@ -200,9 +228,21 @@ func (r result) String() string {
 }
 
 func (e *env) command(ctx context.Context, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, mydockerBin, args...)
+	cmd := exec.CommandContext(ctx, mydockerBin, withImage(args)...)
 	cmd.Env = e.environ()
 	return cmd
+}
+
+// withImage puts the test image where a container's command starts: the
+// tests write "run [FLAGS] -- CMD", and from the rootfs chapter on, run
+// wants "run [FLAGS] IMAGE CMD" ("--" only ends the flags).
+func withImage(args []string) []string {
+	//book:add rootfs
+	if i := slices.Index(args, "--"); i >= 0 && slices.Contains(args[:i], "run") {
+		return slices.Concat(args[:i+1], []string{testImageName}, args[i+1:])
+	}
+	//book:end
+	return args
 }
 
 // mydocker runs mydocker with args and waits for it.
@@ -230,7 +270,7 @@ func (e *env) mydocker(args ...string) result {
 // decodes its report.
 func (e *env) probe(runFlags ...string) (report.Report, result) {
 	e.t.Helper()
-	args := append(append([]string{"run"}, runFlags...), probeBin)
+	args := append(append([]string{"run"}, runFlags...), "--", probeCmd)
 	r := e.mydocker(args...)
 	require.Equal(e.t, 0, r.code, "the probe failed\n%s", r)
 	var rep report.Report

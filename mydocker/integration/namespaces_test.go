@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -52,58 +51,63 @@ func TestHostnameIsTheContainers(t *testing.T) {
 func TestArgumentsArriveIntact(t *testing.T) {
 	e := newEnv(t)
 	args := []string{"two  spaces", "", "-h", "--debug", "$HOME", `"quoted"`, "a;b", "ünï"}
-	r := e.mydocker(append([]string{"run", probeBin}, args...)...)
+	r := e.mydocker(append([]string{"run", "--", probeCmd}, args...)...)
 	require.Equal(t, 0, r.code, r.String())
 	var rep report.Report
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &rep), r.String())
-	assert.Equal(t, append([]string{probeBin}, args...), rep.Args, r.String())
+	assert.Equal(t, append([]string{probeCmd}, args...), rep.Args, r.String())
 
-	r = e.mydocker("run", "sh", "-c", `echo a; echo "b  c"`)
+	r = e.mydocker("run", "--", "sh", "-c", `echo a; echo "b  c"`)
 	assert.Equal(t, "a\nb  c\n", r.stdout, r.String())
 }
 
 func TestExitStatusIsTheCommands(t *testing.T) {
 	e := newEnv(t)
 	for _, status := range []string{"0", "3", "255"} {
-		r := e.mydocker("run", probeBin, "exit", status)
+		r := e.mydocker("run", "--", probeCmd, "exit", status)
 		assert.Equal(t, status, strconv.Itoa(r.code), r.String())
 	}
 }
 
 func TestCommandNotFoundIs127(t *testing.T) {
 	e := newEnv(t)
-	r := e.mydocker("run", "no-such-command-anywhere")
+	r := e.mydocker("run", "--", "no-such-command-anywhere")
 	assert.Equal(t, 127, r.code, r.String())
 	assert.Contains(t, r.stderr, "command not found", r.String())
 }
 
 func TestCommandNotExecutableIs126(t *testing.T) {
 	e := newEnv(t)
-	script := filepath.Join(e.root, "not-executable")
-	require.NoError(t, os.WriteFile(script, []byte("#!/bin/sh\necho hi\n"), 0o644))
-	r := e.mydocker("run", script)
+	//book:replace namespaces rootfs
+	// script := filepath.Join(e.root, "not-executable")
+	// require.NoError(t, os.WriteFile(script, []byte("#!/bin/sh\necho hi\n"), 0o644))
+	//book:end
+	//book:add rootfs
+	script := "/etc/passwd" // in the image, and not executable
+	//book:end
+	r := e.mydocker("run", "--", script)
 	assert.Equal(t, 126, r.code, r.String())
 	assert.Contains(t, r.stderr, "cannot be executed", r.String())
 }
 
 func TestMydockerOwnErrorsAre125(t *testing.T) {
 	e := newEnv(t)
-	r := e.mydocker("run", "--no-such-flag", probeBin)
+	r := e.mydocker("run", "--no-such-flag", "--", probeCmd)
 	assert.Equal(t, 125, r.code, r.String())
 	assert.Contains(t, r.stderr, "flag provided but not defined", r.String())
 
 	r = e.mydocker("run")
 	assert.Equal(t, 125, r.code, r.String())
-	assert.Contains(t, r.stderr, "run needs a command", r.String())
+	assert.Regexp(t, "run needs (an image and )?a command", r.stderr, r.String())
 
-	r = e.mydocker("run", "-t", probeBin) // standard input is not a terminal here
+	r = e.mydocker("run", "-t", "--", probeCmd) // standard input is not a terminal here
 	assert.Equal(t, 125, r.code, r.String())
 	assert.Contains(t, r.stderr, "not a TTY", r.String())
 }
 
 func TestNonRootIsRefusedWith125(t *testing.T) {
 	e := newEnv(t)
-	cmd := e.command(t.Context(), "run", probeBin)
+	cmd := e.command(t.Context(), "run", "--", probeCmd)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 	out, err := cmd.CombinedOutput()
 	require.Error(t, err, string(out))
@@ -113,7 +117,7 @@ func TestNonRootIsRefusedWith125(t *testing.T) {
 
 func TestKilledContainerReportsSignal(t *testing.T) {
 	e := newEnv(t)
-	run := e.start("run", probeBin, "sleep")
+	run := e.start("run", "--", probeCmd, "sleep")
 	run.expectLine("ready")
 	assert.Equal(t, 128+int(syscall.SIGKILL), run.killContainer(), run.String())
 }
@@ -122,7 +126,7 @@ func TestKilledContainerReportsSignal(t *testing.T) {
 // is killed without a chance to clean up; the leak check proves it.
 func TestContainerDiesWithMydocker(t *testing.T) {
 	e := newEnv(t)
-	run := e.start("run", probeBin, "sleep")
+	run := e.start("run", "--", probeCmd, "sleep")
 	run.expectLine("ready")
 	run.signal(syscall.SIGKILL)
 	run.wait()
@@ -131,11 +135,15 @@ func TestContainerDiesWithMydocker(t *testing.T) {
 	// empty once the kernel has killed the container.
 	e.removeLeftoverCgroup()
 	//book:end
+	//book:add rootfs
+	// And its directory, with its copy of the image.
+	e.removeLeftoverContainerDir()
+	//book:end
 }
 
 func TestInteractiveShellOnATerminal(t *testing.T) {
 	e := newEnv(t)
-	term := e.startOnTerminal("run", "-it", "sh")
+	term := e.startOnTerminal("run", "-it", "--", "sh")
 	term.send("echo $((6*7))\n")
 	term.expect("42")
 	term.send("exit 3\n")
@@ -144,7 +152,7 @@ func TestInteractiveShellOnATerminal(t *testing.T) {
 
 func TestTTYContainerOwnsTheTerminal(t *testing.T) {
 	e := newEnv(t)
-	term := e.startOnTerminal("run", "-it", probeBin)
+	term := e.startOnTerminal("run", "-it", "--", probeCmd)
 	require.Equal(t, 0, term.wait(), term.String())
 	assert.Contains(t, term.String(), `"foreground": true`, "the container should be the terminal's foreground process group")
 }
@@ -166,7 +174,7 @@ func TestTTYContainerOwnsTheTerminal(t *testing.T) {
 // // does, and passes 128+SIGINT on.
 // func TestCtrlCStopsTheCommand(t *testing.T) {
 // 	e := newEnv(t)
-// 	term := e.startOnTerminal("run", "-it", "sh", "-c", "echo ready; exec "+busyboxBin+" sleep 60")
+// 	term := e.startOnTerminal("run", "-it", "--", "sh", "-c", "echo ready; exec "+busyboxCmd+" sleep 60")
 // 	term.expect("ready")
 // 	term.send("\x03")
 // 	assert.Equal(t, 128+int(syscall.SIGINT), term.wait(), term.String())
@@ -176,7 +184,7 @@ func TestTTYContainerOwnsTheTerminal(t *testing.T) {
 // // command is not: it can kill itself.
 // func TestCommandKilledBySignalReports128PlusN(t *testing.T) {
 // 	e := newEnv(t)
-// 	r := e.mydocker("run", "sh", "-c", "kill -9 $$")
+// 	r := e.mydocker("run", "--", "sh", "-c", "kill -9 $$")
 // 	assert.Equal(t, 137, r.code, r.String())
 // }
 //book:end

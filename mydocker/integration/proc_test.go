@@ -33,14 +33,14 @@ func TestCommandIsPID1AndProcIsTheContainers(t *testing.T) {
 // for when they come from inside the namespace, SIGKILL included.
 func TestPID1IgnoresUnhandledSignalsFromInside(t *testing.T) {
 	e := newEnv(t)
-	r := e.mydocker("run", "sh", "-c", "kill -9 $$; echo survived")
+	r := e.mydocker("run", "--", "sh", "-c", "kill -9 $$; echo survived")
 	assert.Equal(t, 0, r.code, r.String())
 	assert.Equal(t, "survived\n", r.stdout, r.String())
 }
 
 func TestSignalsAreForwardedToTheContainer(t *testing.T) {
 	e := newEnv(t)
-	run := e.start("run", probeBin, "wait-signals")
+	run := e.start("run", "--", probeCmd, "wait-signals")
 	run.expectLine("ready")
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2} {
 		run.signal(sig)
@@ -55,7 +55,7 @@ func TestSignalsAreForwardedToTheContainer(t *testing.T) {
 // "docker stop" falls back to SIGKILL after a grace period.
 func TestForwardedTERMDoesNotStopPID1WithoutHandler(t *testing.T) {
 	e := newEnv(t)
-	run := e.start("--debug", "run", "sh", "-c", "echo ready; exec "+busyboxBin+" sleep 60")
+	run := e.start("--debug", "run", "--", "sh", "-c", "echo ready; exec "+busyboxCmd+" sleep 60")
 	run.expectLine("ready")
 	run.signal(syscall.SIGTERM)
 	time.Sleep(500 * time.Millisecond)
@@ -66,7 +66,7 @@ func TestForwardedTERMDoesNotStopPID1WithoutHandler(t *testing.T) {
 
 func TestCtrlCReachesTheContainerNotMydocker(t *testing.T) {
 	e := newEnv(t)
-	term := e.startOnTerminal("--debug", "run", "-it", probeBin, "wait-signals")
+	term := e.startOnTerminal("--debug", "run", "-it", "--", probeCmd, "wait-signals")
 	term.expect("ready")
 	term.send("\x03") // what the terminal sends for Ctrl-C
 	term.expect("signal: SIGINT")
@@ -81,7 +81,7 @@ func TestCtrlCReachesTheContainerNotMydocker(t *testing.T) {
 // does not forward a second copy.
 func TestCtrlCReachesAnInteractiveContainerOnce(t *testing.T) {
 	e := newEnv(t)
-	term := e.startOnTerminal("--debug", "run", "-i", probeBin, "wait-signals")
+	term := e.startOnTerminal("--debug", "run", "-i", "--", probeCmd, "wait-signals")
 	term.expect("ready")
 	term.send("\x03")
 	term.expect("signal: SIGINT")
@@ -94,7 +94,7 @@ func TestCtrlCReachesAnInteractiveContainerOnce(t *testing.T) {
 // handler for SIGINT, just as "docker run -it IMAGE sleep 60" ignores it.
 func TestCtrlCDoesNotStopPID1WithoutHandler(t *testing.T) {
 	e := newEnv(t)
-	term := e.startOnTerminal("run", "-it", "sh", "-c", "echo ready; exec "+busyboxBin+" sleep 60")
+	term := e.startOnTerminal("run", "-it", "--", "sh", "-c", "echo ready; exec "+busyboxCmd+" sleep 60")
 	term.expect("ready")
 	term.send("\x03")
 	time.Sleep(500 * time.Millisecond)
@@ -106,12 +106,12 @@ func TestCtrlCDoesNotStopPID1WithoutHandler(t *testing.T) {
 // itself through the exec pipe.
 func TestStartupFailureIsReportedByMydocker(t *testing.T) {
 	e := newEnv(t)
-	r := e.mydocker("--debug", "run", "no-such-command-anywhere")
+	r := e.mydocker("--debug", "run", "--", "no-such-command-anywhere")
 	assert.Equal(t, 127, r.code, r.String())
 	assert.Regexp(t, `(?m)^mydocker: "no-such-command-anywhere": command not found`, r.stderr, r.String())
 	assert.NotContains(t, r.stderr, "the init has exec'd the command", r.String())
 
-	r = e.mydocker("--debug", "run", probeBin, "exit", "0")
+	r = e.mydocker("--debug", "run", "--", probeCmd, "exit", "0")
 	assert.Contains(t, r.stderr, "the init has exec'd the command", r.String())
 }
 
@@ -126,7 +126,7 @@ func TestHostMountsAndProcSurviveOnASharedRoot(t *testing.T) {
 	// Every step runs even if one fails, so the assertions below say what broke.
 	script := strings.Join([]string{
 		"cat /proc/self/mountinfo > " + filepath.Join(dir, "before"),
-		mydockerBin + " run " + probeBin + " > " + filepath.Join(dir, "container.json"),
+		strings.Join(withImage([]string{mydockerBin, "run", "--", probeCmd}), " ") + " > " + filepath.Join(dir, "container.json"),
 		"cat /proc/self/mountinfo > " + filepath.Join(dir, "after"),
 		"echo $$ > " + filepath.Join(dir, "shell.pid"),
 		probeBin + " > " + filepath.Join(dir, "host.json"),

@@ -1,0 +1,102 @@
+//book:file overlay
+
+package image
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+)
+
+// Layer returns the directory holding the image's files, unpacked once and
+// shared, read-only, by every container of the image: layers/DIGEST in the
+// state root, named after the SHA-256 of the archive, so a changed archive
+// gets a new layer and an unchanged one is never unpacked twice.
+func Layer(stateRoot, name string) (string, error) {
+	archive, err := Archive(stateRoot, name)
+	if err != nil {
+		return "", err
+	}
+	digest, err := fileDigest(archive)
+	if err != nil {
+		return "", err
+	}
+	layers := filepath.Join(stateRoot, "layers")
+	dir := filepath.Join(layers, digest)
+	if exists(dir) {
+		logrus.Debugf("image %s: layer %s already unpacked", name, dir)
+		return dir, nil
+	}
+	return dir, unpackLayer(archive, layers, dir)
+}
+
+func fileDigest(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("opening the image: %w", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("reading the image %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// unpackLayer unpacks the archive into dir so that no container ever sees
+// a half-unpacked layer: two containers starting at once take turns on a
+// lock, and the layer is unpacked beside its place and renamed into it,
+// which is atomic.
+func unpackLayer(archive, layers, dir string) error {
+	if err := os.MkdirAll(layers, 0o700); err != nil {
+		return fmt.Errorf("creating %s: %w", layers, err)
+	}
+	unlock, err := lock(filepath.Join(layers, ".lock"))
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if exists(dir) { // unpacked by the container we waited for
+		return nil
+	}
+	tmp, err := os.MkdirTemp(layers, ".unpacking-")
+	if err != nil {
+		return fmt.Errorf("creating a directory in %s: %w", layers, err)
+	}
+	defer os.RemoveAll(tmp)
+	logrus.Debugf("unpacking %s into the layer %s", archive, dir)
+	if err := UnpackArchive(archive, tmp); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return fmt.Errorf("moving the unpacked layer into place: %w", err)
+	}
+	return nil
+}
+
+// lock takes an exclusive flock(2) on path; the returned function releases
+// it. The kernel releases it too if the process dies.
+func lock(path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening the lock %s: %w", path, err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("locking %s: %w", path, err)
+	}
+	return func() { f.Close() }, nil
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return !errors.Is(err, fs.ErrNotExist)
+}

@@ -5,7 +5,8 @@
 #   make test CH=<slug>    the same, for one stage only
 #   make stage CH=<slug>   the code as it stands at the end of a chapter, in build/stages/<slug>
 #   make diff CH=<slug>    what that chapter adds to the previous stage
-#   make demo              build mydocker and run a container
+#   make image             build the busybox image and put it in the state root (/var/lib/mydocker)
+#   make demo              build mydocker and the image, and run a container
 #   make readme            rewrite the chapter table in README.md
 #   make snippets          rewrite the code snippets in the chapter text from the source
 
@@ -13,8 +14,10 @@
 GO ?= $(shell PATH="$$PATH:/usr/local/go/bin" command -v go)
 STAGEGEN := $(GO) run ./scripts/stagegen
 STAGES := build/stages
+IMAGE := build/images/busybox.tar
+MYDOCKER_ROOT ?= /var/lib/mydocker
 
-.PHONY: test check unit stage diff chapters demo readme snippets test-stage build
+.PHONY: test check unit stage diff chapters demo readme snippets test-stage build image
 
 test: check unit
 ifdef CH
@@ -50,25 +53,33 @@ chapters:
 
 # One stage: generate it, then build, format-check, vet and test it on its own,
 # with the integration tests of every chapter up to this one.
-test-stage: stage
+test-stage: stage $(IMAGE)
 	@echo "=== stage $(CH)"
 	cd $(STAGES)/$(CH) && $(GO) build ./...
 	@cd $(STAGES)/$(CH) && unformatted=$$(gofmt -l .); \
 	if [ -n "$$unformatted" ]; then echo "stage $(CH) is not gofmt-formatted:"; echo "$$unformatted"; exit 1; fi
 	cd $(STAGES)/$(CH) && $(GO) vet ./...
-	cd $(STAGES)/$(CH) && $(GO) test -count=1 ./...
+	cd $(STAGES)/$(CH) && MYDOCKER_TEST_BUSYBOX_IMAGE=$(abspath $(IMAGE)) $(GO) test -count=1 ./...
 
 # The integration tests of the last written stage (or CH=<slug>) on cgroup v2:
 # in a throwaway QEMU VM that boots Debian's kernel (scripts/vm/run.sh).
 .PHONY: test-vm
-test-vm:
-	GO=$(GO) scripts/vm/run.sh $(CH)
+test-vm: $(IMAGE)
+	GO=$(GO) IMAGE=$(IMAGE) scripts/vm/run.sh $(CH)
 
 build:
 	CGO_ENABLED=0 $(GO) build -o build/mydocker ./mydocker
 
-demo: build
-	build/mydocker run -h demo sh -c 'hostname; ps -ef'
+demo: build image
+	build/mydocker run -h demo busybox sh -c 'hostname; ps -ef'
+
+# The busybox image, made from Debian's busybox-static package: no Docker
+# and no registry needed.
+$(IMAGE): scripts/image/busybox.sh
+	scripts/image/busybox.sh $@
+
+image: $(IMAGE)
+	install -D -m 0644 $(IMAGE) $(MYDOCKER_ROOT)/images/busybox.tar
 
 readme:
 	$(STAGEGEN) readme

@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -180,6 +181,13 @@ func goBinary() string {
 	return filepath.Join(runtime.GOROOT(), "bin", "go")
 }
 
+//book:add cgroups
+
+// envCount numbers the tests' environments.
+var envCount atomic.Int64
+
+//book:end
+
 // env is one test's private world: its state root and its leak check.
 type env struct {
 	t    *testing.T
@@ -195,7 +203,8 @@ func newEnv(t *testing.T) *env {
 	before := takeSnapshot()
 	t.Cleanup(func() { checkLeaks(t, before) })
 	//book:add cgroups
-	e.cgroupParent = "mydocker-test-" + filepath.Base(e.root)
+	// Unique on the machine, even with several test binaries at once.
+	e.cgroupParent = fmt.Sprintf("mydocker-test-%d-%d", os.Getpid(), envCount.Add(1))
 	// Cleanups run last-in first-out: the parent goes before the leak check.
 	t.Cleanup(e.removeCgroupParent)
 	//book:end

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/creack/pty"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -161,4 +162,128 @@ func TestContainerSeesOnlyTheImage(t *testing.T) {
 	require.Equal(t, 0, r.code, r.String())
 	assert.Contains(t, r.stdout, `NAME="mydocker busybox"`, r.String())
 	assert.NotContains(t, r.stdout, "host file visible", r.String())
+}
+
+func TestDevHoldsOnlyTheDefaultDevices(t *testing.T) {
+	e := newEnv(t)
+	r := e.mydocker("run", "--", "sh", "-c", strings.Join([]string{
+		"ls /dev",
+		"stat -c '%n %F %t:%T %a' /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty",
+		"for l in ptmx fd stdin stdout stderr; do readlink /dev/$l; done",
+		"echo x > /dev/null && echo null works",
+		"echo x 2>/dev/null > /dev/full || echo full is full",
+		"head -c 3 /dev/zero | wc -c",
+	}, "; "))
+	require.Equal(t, 0, r.code, r.String())
+	want := strings.Join([]string{
+		"fd", "full", "mqueue", "null", "ptmx", "pts", "random", "shm", "stderr", "stdin", "stdout", "tty", "urandom", "zero",
+		"/dev/null character special file 1:3 666",
+		"/dev/zero character special file 1:5 666",
+		"/dev/full character special file 1:7 666",
+		"/dev/random character special file 1:8 666",
+		"/dev/urandom character special file 1:9 666",
+		"/dev/tty character special file 5:0 666",
+		"pts/ptmx", "/proc/self/fd", "/proc/self/fd/0", "/proc/self/fd/1", "/proc/self/fd/2",
+		"null works", "full is full", "3",
+	}, "\n") + "\n"
+	assert.Equal(t, want, r.stdout, r.String())
+}
+
+// The container's /dev/pts is a devpts of its own: it does not list the
+// host's terminals, such as the one this test opens.
+func TestDevPtsIsANewInstance(t *testing.T) {
+	e := newEnv(t)
+	master, slave, err := pty.Open()
+	require.NoError(t, err)
+	defer master.Close()
+	defer slave.Close()
+	r := e.mydocker("run", "--", "ls", "/dev/pts")
+	require.Equal(t, 0, r.code, r.String())
+	assert.Equal(t, "ptmx\n", r.stdout, "the host has %s open\n%s", slave.Name(), r)
+}
+
+func TestSysAndCgroupsAreReadOnly(t *testing.T) {
+	e := newEnv(t)
+	inside, r := e.probe()
+	seen := 0
+	for _, m := range inside.Mounts {
+		if m.Target == "/sys" || strings.HasPrefix(m.Target, "/sys/") {
+			seen++
+			assert.Contains(t, strings.Split(m.Options, ","), "ro", "%s should be read-only\n%s", m.Target, r)
+		}
+	}
+	assert.GreaterOrEqual(t, seen, 2, "/sys and the cgroup tree\n%s", r)
+	r = e.mydocker("run", "--", "sh", "-c", "echo 1 > /sys/fs/cgroup/x")
+	assert.NotEqual(t, 0, r.code, r.String())
+	assert.Contains(t, r.stderr, "Read-only file system", r.String())
+}
+
+// chroot can be escaped by a process that keeps a handle on a directory
+// outside its root; pivot_root with the old root detached cannot.
+func TestPivotRootLeavesNoWayBackToTheHost(t *testing.T) {
+	e := newEnv(t)
+	marker := filepath.Join(e.root, "host-only")
+	require.NoError(t, os.WriteFile(marker, nil, 0o644))
+	r := e.mydocker("run", "--", probeCmd, "escape", marker)
+	require.Equal(t, 0, r.code, r.String())
+	assert.Equal(t, "contained\n", r.stdout, r.String())
+}
+
+func TestUnknownImageIsRefusedWith125(t *testing.T) {
+	e := newEnv(t)
+	r := e.mydocker("run", "no-such-image", "true")
+	assert.Equal(t, 125, r.code, r.String())
+	assert.Contains(t, r.stderr, `image "no-such-image" not found in `+filepath.Join(e.root, "images")+": build the busybox image with `make image`", r.String())
+
+	r = e.mydocker("run", "Bad/Name", "true")
+	assert.Equal(t, 125, r.code, r.String())
+	assert.Contains(t, r.stderr, `invalid image name "Bad/Name"`, r.String())
+
+	r = e.mydocker("run", testImageName)
+	assert.Equal(t, 125, r.code, r.String())
+	assert.Contains(t, r.stderr, "run needs an image and a command", r.String())
+}
+
+// An image decides what its paths are. Here /proc is a symlink to an
+// absolute path, which names a directory on the host too: mydocker must
+// follow it inside the container's root, and never create, or mount on,
+// the host's directory.
+func TestMountPointsResolveInsideTheImage(t *testing.T) {
+	e := newEnv(t)
+	hostDir := filepath.Join(e.root, "host-side")
+	e.installImage("proc-link", map[string]string{"proc": hostDir + "/proc"})
+	r := e.mydocker("run", "proc-link", "sh", "-c", "readlink /proc; cat /proc/self/comm")
+	require.Equal(t, 0, r.code, r.String())
+	assert.Equal(t, hostDir+"/proc\ncat\n", r.stdout, "the container's /proc works through the link\n%s", r)
+	assert.NoDirExists(t, hostDir, "mydocker created the link's target on the host")
+}
+
+// installImage adds an image to the test's state root: the test image with
+// the given paths replaced by symlinks.
+func (e *env) installImage(name string, symlinks map[string]string) {
+	e.t.Helper()
+	in, err := os.Open(testImage)
+	require.NoError(e.t, err)
+	defer in.Close()
+	out, err := os.Create(filepath.Join(e.root, "images", name+".tar"))
+	require.NoError(e.t, err)
+	defer out.Close()
+	tr, tw := tar.NewReader(in), tar.NewWriter(out)
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		require.NoError(e.t, err)
+		if _, replaced := symlinks[strings.Trim(hdr.Name, "./")]; replaced {
+			continue
+		}
+		require.NoError(e.t, tw.WriteHeader(hdr))
+		_, err = io.Copy(tw, tr)
+		require.NoError(e.t, err)
+	}
+	for path, target := range symlinks {
+		require.NoError(e.t, tw.WriteHeader(&tar.Header{Typeflag: tar.TypeSymlink, Name: path, Linkname: target, Mode: 0o777}))
+	}
+	require.NoError(e.t, tw.Close())
 }

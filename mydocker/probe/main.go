@@ -11,6 +11,7 @@
 //	probe alloc MIB       allocate and touch MIB mebibytes, then print "allocated MIB MiB"
 //	probe spin CPUTIME    burn CPUTIME (like 300ms) of CPU time, then print the report
 //	probe spawn N PROG ARG...  start up to N copies of PROG; print "started K: ERROR", then the report
+//	probe escape PATH     try the classic chroot escape, then print whether PATH is visible
 package main
 
 import (
@@ -47,6 +48,10 @@ func main() {
 		spin(os.Args[2])
 	case "spawn":
 		spawn(os.Args[2], os.Args[3:])
+	//book:end
+	//book:add rootfs
+	case "escape":
+		escape(os.Args[2])
 	//book:end
 	default:
 		printReport()

@@ -50,6 +50,11 @@ tests=$(pwd)/$root/tests
 	"$GO" test -c -trimpath -ldflags='-s -w' -o "$tests/integration.test" ./mydocker/integration
 )
 cp "$busybox" "$tests/busybox"
+# The busybox image the tests' containers run, from the rootfs chapter on
+# (scripts/image/busybox.sh; make test-vm passes it as IMAGE).
+if [ -n "${IMAGE:-}" ]; then
+	cp "$IMAGE" "$tests/busybox.tar"
+fi
 chmod -R go+rX "$root"
 
 # newc is the cpio format the kernel reads; every file owned by root.

@@ -1,0 +1,106 @@
+//book:file overlay
+
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+)
+
+func TestImageIsUnpackedOnceAndShared(t *testing.T) {
+	e := newEnv(t)
+	first := e.mydocker("--debug", "run", "--", "true")
+	require.Equal(t, 0, first.code, first.String())
+	assert.Contains(t, first.stderr, "unpacking", first.String())
+	r := e.mydocker("--debug", "run", "--", probeCmd)
+	require.Equal(t, 0, r.code, r.String())
+	second := decodeReport(t, r.stdout, r)
+	assert.Contains(t, r.stderr, "already unpacked", r.String())
+	assert.NotContains(t, r.stderr, "unpacking", r.String())
+	layers, err := os.ReadDir(filepath.Join(e.root, "layers"))
+	require.NoError(t, err)
+	var names []string
+	for _, l := range layers {
+		if l.Name() != ".lock" {
+			names = append(names, l.Name())
+		}
+	}
+	assert.Len(t, names, 1, "one layer for the image, whatever the number of containers")
+	assert.Equal(t, "overlay", second.Mounts[0].FSType, "the container's / is an overlay mount\n%s", r)
+}
+
+// Two containers of one image write into layers of their own, and the
+// image's layer never changes.
+func TestContainersDoNotSeeEachOthersWrites(t *testing.T) {
+	e := newEnv(t)
+	first := e.start("run", "--", "sh", "-c", "echo first > /etc/motd; rm /etc/os-release; echo ready; exec "+busyboxCmd+" sleep 60")
+	first.expectLine("ready")
+
+	r := e.mydocker("run", "--", "sh", "-c", "cat /etc/motd || echo no motd here; cat /etc/os-release")
+	require.Equal(t, 0, r.code, r.String())
+	assert.Contains(t, r.stdout, "no motd here", "the first container's file is its own\n%s", r)
+	assert.Contains(t, r.stdout, `NAME="mydocker busybox"`, "the first container's deletion is its own\n%s", r)
+
+	layer := e.onlyLayer()
+	assert.NoFileExists(t, filepath.Join(layer, "etc/motd"), "the image's layer must not change")
+	assert.FileExists(t, filepath.Join(layer, "etc/os-release"), "the image's layer must not change")
+	assert.Equal(t, 137, first.killContainer(), first.String())
+}
+
+// Deleting a file that comes from the image cannot remove it from the
+// read-only layer: overlayfs records the deletion in the container's layer
+// as a whiteout, a character device with number 0:0 under the same name.
+func TestDeletingAnImageFileLeavesAWhiteout(t *testing.T) {
+	e := newEnv(t)
+	run := e.start("run", "--", "sh", "-c", "rm /etc/os-release; test -e /etc/os-release || echo ready; exec "+busyboxCmd+" sleep 60")
+	run.expectLine("ready")
+	upper := filepath.Join(e.onlyContainerDir(), "upper")
+	var st unix.Stat_t
+	require.NoError(t, unix.Lstat(filepath.Join(upper, "etc/os-release"), &st))
+	assert.Equal(t, uint32(unix.S_IFCHR), st.Mode&unix.S_IFMT, "a whiteout is a character device")
+	assert.Equal(t, uint64(0), st.Rdev, "with device number 0:0")
+	assert.FileExists(t, filepath.Join(e.onlyLayer(), "etc/os-release"))
+	assert.Equal(t, 137, run.killContainer(), run.String())
+}
+
+// The state root must not be on overlayfs itself: an overlay's upper layer
+// cannot be another overlay. The test makes such a state root.
+func TestStateRootOnOverlayIsRefused(t *testing.T) {
+	e := newEnv(t)
+	dirs := map[string]string{}
+	for _, d := range []string{"lower", "upper", "work", "merged"} {
+		dirs[d] = filepath.Join(e.root, "ovl", d)
+		require.NoError(t, os.MkdirAll(dirs[d], 0o755))
+	}
+	opts := "lowerdir=" + dirs["lower"] + ",upperdir=" + dirs["upper"] + ",workdir=" + dirs["work"]
+	require.NoError(t, unix.Mount("overlay", dirs["merged"], "overlay", 0, opts))
+	t.Cleanup(func() { _ = unix.Unmount(dirs["merged"], unix.MNT_DETACH) })
+
+	cmd := e.command(t.Context(), "--root", dirs["merged"], "run", "--", "true")
+	out, err := cmd.CombinedOutput()
+	require.Error(t, err, string(out))
+	assert.Equal(t, 125, cmd.ProcessState.ExitCode(), string(out))
+	assert.Contains(t, string(out), "is on an overlay filesystem, which overlay cannot use for a container's upper layer", string(out))
+}
+
+func (e *env) onlyLayer() string {
+	e.t.Helper()
+	layers, err := filepath.Glob(filepath.Join(e.root, "layers", "[0-9a-f]*"))
+	require.NoError(e.t, err)
+	require.Len(e.t, layers, 1)
+	return layers[0]
+}
+
+func (e *env) onlyContainerDir() string {
+	e.t.Helper()
+	dirs, err := filepath.Glob(filepath.Join(e.root, "containers", "*"))
+	require.NoError(e.t, err)
+	require.Len(e.t, dirs, 1)
+	return dirs[0]
+}
+

@@ -103,4 +103,3 @@ func (e *env) onlyContainerDir() string {
 	require.Len(e.t, dirs, 1)
 	return dirs[0]
 }
-

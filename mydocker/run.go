@@ -28,6 +28,9 @@ func runCommand() *cli.Command {
 			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "keep standard input open"},
 			&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "give the container this terminal"},
 			&cli.StringFlag{Name: "hostname", Aliases: []string{"h"}, Usage: "the container's hostname (default: its id)"},
+			//book:add volumes
+			&cli.StringSliceFlag{Name: "volume", Aliases: []string{"v"}, Usage: "bind a host directory: HOST:CONTAINER[:ro] (repeatable)"},
+			//book:end
 		},
 		Action: runContainer,
 	}
@@ -83,6 +86,15 @@ func configFromFlags(ctx *cli.Context) (container.Config, error) {
 		TTY:         ctx.Bool("tty"),
 		Debug:       ctx.Bool("debug"),
 	}
+	//book:add volumes
+	for _, spec := range ctx.StringSlice("volume") {
+		v, err := container.ParseVolume(spec)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Volumes = append(cfg.Volumes, v)
+	}
+	//book:end
 	//book:add cgroups
 	var err error
 	if cfg.Resources, cfg.CgroupParent, err = limitsFromFlags(ctx); err != nil {

@@ -27,6 +27,9 @@ type Config struct {
 	Upper string // the container's own layer: overlay's upperdir
 	Work  string // overlay's scratch space, on the same filesystem as Upper
 	//book:end
+	//book:add volumes
+	Volumes []Volume // host paths bound into the container
+	//book:end
 	//book:add cgroups
 	Resources    cgroups.Resources // the limits, written by the parent before the command starts
 	CgroupParent string            // the container's cgroup is CgroupParent/ID

@@ -21,6 +21,9 @@ func enterRootfs(cfg Config) error {
 		mountFilesystems,
 		makeDevices,
 		bindCgroupsReadOnly,
+		//book:add volumes
+		mountVolumes(cfg.Volumes),
+		//book:end
 		pivotRoot,
 	}
 	for _, step := range steps {
@@ -162,10 +165,17 @@ func bindCgroupsReadOnly(rootfs string) error {
 	if err := mount("/sys/fs/cgroup", target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return err
 	}
+	return makeReadOnly(target)
+}
+
+// makeReadOnly makes the mount at target, and every mount below it,
+// read-only. A bind mount shares its files with its source: this changes
+// only the mounts, in the container's namespace, not the host's view.
+func makeReadOnly(target string) error {
 	logrus.Debugf("mount_setattr(%q, AT_RECURSIVE, MOUNT_ATTR_RDONLY)", target)
 	attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
 	if err := unix.MountSetattr(unix.AT_FDCWD, target, unix.AT_RECURSIVE, attr); err != nil {
-		return fmt.Errorf("making the container's cgroup mounts read-only: %w", err)
+		return fmt.Errorf("making %s read-only: %w", target, err)
 	}
 	return nil
 }

@@ -59,6 +59,11 @@ func Run(cfg Config) (int, error) {
 	}
 	defer removeContainerDir(cfg)
 	//book:end
+	//book:add volumes
+	if err := prepareVolumes(cfg.Volumes); err != nil {
+		return 0, err
+	}
+	//book:end
 	//book:add cgroups
 	cgroup, err := cgroups.New(cfg.CgroupParent, cfg.ID, cfg.Resources)
 	if err != nil {

@@ -74,8 +74,9 @@ var filesystems = []filesystem{
 	{"sysfs", "/sys", "sysfs", unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_RDONLY, ""},
 	// A small /dev of its own, instead of the host's with every disk in it.
 	{"tmpfs", "/dev", "tmpfs", unix.MS_NOSUID | unix.MS_STRICTATIME, "mode=755,size=65536k"},
-	// Terminals: a new instance, so the container's ptys are its own, and
-	// ptmxmode lets it open /dev/pts/ptmx to make one.
+	// Terminals: a devpts of its own (every devpts mount is a new instance
+	// since Linux 4.7; "newinstance" says so on older kernels), so the host's
+	// terminals are not listed, and ptmxmode lets the container make ptys.
 	{"devpts", "/dev/pts", "devpts", unix.MS_NOSUID | unix.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5"},
 	// POSIX shared memory, private to the container.
 	{"shm", "/dev/shm", "tmpfs", unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, "mode=1777,size=65536k"},

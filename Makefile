@@ -7,6 +7,7 @@
 #   make diff CH=<slug>    what that chapter adds to the previous stage
 #   make image             build the busybox image and put it in the state root (/var/lib/mydocker)
 #   make demo              build mydocker and the image, and run a container
+#   make bench             time a container against runc and bwrap, into docs/performance.md (as root)
 #   make readme            rewrite the chapter table in README.md
 #   make snippets          rewrite the code snippets in the chapter text from the source
 
@@ -71,7 +72,7 @@ build:
 	CGO_ENABLED=0 $(GO) build -o build/mydocker ./mydocker
 
 demo: build image
-	build/mydocker run -h demo busybox sh -c 'hostname; ps -ef'
+	build/mydocker run -h demo -m 64m busybox sh -c 'hostname; ps; ls /'
 
 # The busybox image, made from Debian's busybox-static package: no Docker
 # and no registry needed.
@@ -80,6 +81,12 @@ $(IMAGE): scripts/image/busybox.sh
 
 image: $(IMAGE)
 	install -D -m 0644 $(IMAGE) $(MYDOCKER_ROOT)/images/busybox.tar
+
+# mydocker run's time next to runc's and bwrap's, for the last written stage
+# or CH=<slug> (scripts/bench/run.sh). BENCH_QUICK=1: a few runs, build/bench only.
+.PHONY: bench
+bench:
+	GO=$(GO) CH=$(CH) scripts/bench/run.sh
 
 readme:
 	$(STAGEGEN) readme

@@ -72,6 +72,11 @@ func startContainer() error {
 	if err := enterRootfs(cfg); err != nil {
 		return err
 	}
+	if cfg.TTY {
+		if err := setUpConsole(); err != nil {
+			return err
+		}
+	}
 	//book:end
 	if err := setHostname(cfg.Hostname); err != nil {
 		return err

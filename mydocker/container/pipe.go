@@ -24,11 +24,19 @@ const (
 type initPipes struct {
 	config *os.File // we write the configuration here
 	exec   *os.File // we read here until the init has exec'd the command
+	//book:add rootfs
+	console *os.File // with -t, the init sends the container's terminal here
+	//book:end
 }
 
 func (p initPipes) close() {
 	p.config.Close()
 	p.exec.Close()
+	//book:add rootfs
+	if p.console != nil {
+		p.console.Close()
+	}
+	//book:end
 }
 
 // sendConfig writes the configuration to the init as JSON, then closes the

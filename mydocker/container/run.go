@@ -94,6 +94,15 @@ func Run(cfg Config) (int, error) {
 		killInit(cmd)
 		return 0, err
 	}
+	//book:add rootfs
+	stopConsole, err := attachConsole(pipes.console, cfg)
+	if err != nil {
+		pipes.exec.Close()
+		killInit(cmd)
+		return 0, err
+	}
+	defer stopConsole()
+	//book:end
 	if err := waitForExec(pipes.exec); err != nil {
 		_ = cmd.Wait()
 		return 0, err
@@ -142,7 +151,21 @@ func newInitProcess(cfg Config) (*exec.Cmd, initPipes, error) {
 	attachStdio(cmd, cfg)
 	// ExtraFiles[i] becomes descriptor 3+i in the child: see initPipeFD and execPipeFD.
 	cmd.ExtraFiles = []*os.File{configRead, execWrite}
-	return cmd, initPipes{config: configWrite, exec: execRead}, nil
+	pipes := initPipes{config: configWrite, exec: execRead}
+	//book:add rootfs
+	if cfg.TTY {
+		ours, theirs, err := newConsoleSocket()
+		if err != nil {
+			pipes.close()
+			configRead.Close()
+			execWrite.Close()
+			return nil, initPipes{}, err
+		}
+		cmd.ExtraFiles = append(cmd.ExtraFiles, theirs) // consoleSocketFD
+		pipes.console = ours
+	}
+	//book:end
+	return cmd, pipes, nil
 }
 
 //book:end

@@ -28,6 +28,14 @@ func isTerminal(f *os.File) bool {
 // setProcessGroup decides who receives the keys Ctrl-C and Ctrl-Z: the
 // terminal sends their signals to its foreground process group.
 func setProcessGroup(attr *syscall.SysProcAttr, cfg Config) {
+	//book:add rootfs
+	if cfg.TTY {
+		// A session of its own, without a terminal: the init then makes
+		// the container's own pty its controlling terminal (console.go).
+		attr.Setsid = true
+		return
+	}
+	//book:end
 	if usesTerminal(cfg) {
 		// The container gets a group of its own and the terminal's
 		// foreground: Ctrl-C reaches the container, not mydocker. (A
@@ -42,11 +50,22 @@ func setProcessGroup(attr *syscall.SysProcAttr, cfg Config) {
 	attr.Setpgid = true
 }
 
+//book:replace namespaces rootfs
+// // usesTerminal tells whether the container gets mydocker's terminal: with
+// // -t, or with -i when standard input is a terminal.
+// func usesTerminal(cfg Config) bool {
+// 	return cfg.TTY || (cfg.Interactive && isTerminal(os.Stdin))
+// }
+//book:end
+//book:add rootfs
+
 // usesTerminal tells whether the container gets mydocker's terminal: with
-// -t, or with -i when standard input is a terminal.
+// -i when standard input is a terminal. With -t it gets one of its own.
 func usesTerminal(cfg Config) bool {
-	return cfg.TTY || (cfg.Interactive && isTerminal(os.Stdin))
+	return !cfg.TTY && cfg.Interactive && isTerminal(os.Stdin)
 }
+
+//book:end
 
 // restoreForeground gives the terminal back to mydocker's group once the
 // container is gone.

@@ -194,7 +194,7 @@ func TestTTYContainerOwnsTheTerminal(t *testing.T) {
 func (e *env) startOnTerminal(args ...string) *terminal {
 	e.t.Helper()
 	cmd := e.command(e.t.Context(), args...)
-	tty, err := pty.Start(cmd)
+	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 33, Cols: 101})
 	require.NoError(e.t, err)
 	term := &terminal{running: &running{t: e.t, cmd: cmd, done: make(chan struct{})}, tty: tty}
 	// Reading the terminal ends with EIO once mydocker is gone.

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/creack/pty"
 	"github.com/stretchr/testify/assert"
@@ -216,6 +217,21 @@ func TestSysAndCgroupsAreReadOnly(t *testing.T) {
 	r = e.mydocker("run", "--", "sh", "-c", "echo 1 > /sys/fs/cgroup/x")
 	assert.NotEqual(t, 0, r.code, r.String())
 	assert.Contains(t, r.stderr, "Read-only file system", r.String())
+}
+
+// With -t the container gets a terminal of its own, in its own devpts,
+// with mydocker's window size, which follows when mydocker's changes.
+func TestTTYIsATerminalOfTheContainer(t *testing.T) {
+	e := newEnv(t)
+	term := e.startOnTerminal("run", "-it", "--", "sh", "-c", "tty; stty size; echo ready; read line; stty size")
+	term.expect("/dev/pts/0")
+	term.expect("33 101")
+	term.expect("ready")
+	require.NoError(t, pty.Setsize(term.tty, &pty.Winsize{Rows: 40, Cols: 120}))
+	time.Sleep(300 * time.Millisecond) // for mydocker to pass the SIGWINCH on
+	term.send("\n")
+	term.expect("40 120")
+	assert.Equal(t, 0, term.wait(), term.String())
 }
 
 // chroot can be escaped by a process that keeps a handle on a directory

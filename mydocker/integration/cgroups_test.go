@@ -289,18 +289,44 @@ func cgroupMounts() []string {
 	return mounts
 }
 
-// allCgroups lists every cgroup on the host, for the leak check.
-func allCgroups() []string {
+// ourCgroupPrefix starts the name of every cgroup parent this test binary
+// uses (see newEnv); "mydocker" is mydocker's default parent, which a test
+// would use by mistake.
+var ourCgroupPrefix = fmt.Sprintf("mydocker-test-%d-", os.Getpid())
+
+func isOurCgroup(path string) bool {
+	top, _, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+	return strings.HasPrefix(top, ourCgroupPrefix) || top == "mydocker"
+}
+
+// ourCgroups lists, for the leak check, every cgroup our tests' containers
+// could leave behind, in every hierarchy: they are found by name, so that
+// other programs' cgroups on the machine are left out.
+func ourCgroups() []string {
 	var list []string
 	for _, mount := range cgroupMounts() {
 		_ = filepath.WalkDir(mount, func(path string, d fs.DirEntry, err error) error {
-			if err == nil && d.IsDir() && path != mount {
+			if err == nil && d.IsDir() && path != mount && isOurCgroup(strings.TrimPrefix(path, mount)) {
 				list = append(list, path)
 			}
 			return nil
 		})
 	}
 	return list
+}
+
+// inOurCgroups tells whether a process is in one of our cgroups.
+func inOurCgroups(pid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		if parts := strings.SplitN(line, ":", 3); len(parts) == 3 && isOurCgroup(parts[2]) {
+			return true
+		}
+	}
+	return false
 }
 
 // containerCgroups lists the cgroups under the test's parent.

@@ -494,7 +494,7 @@ var resources = map[string]func() []string{
 	"mydocker processes":               ourProcesses,
 	"processes in a new PID namespace": processesInOtherPIDNamespaces,
 	//book:add cgroups
-	"cgroups": allCgroups,
+	"cgroups": ourCgroups,
 	//book:end
 }
 
@@ -582,6 +582,13 @@ func processesInOtherPIDNamespaces() []string {
 		if err != nil || ns == host {
 			continue
 		}
+		//book:add cgroups
+		// From now on every container process is in one of our cgroups:
+		// the containers of other programs on the machine are not ours.
+		if !inOurCgroups(pid) {
+			continue
+		}
+		//book:end
 		comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
 		list = append(list, fmt.Sprintf("PID %d (%s) in %s", pid, strings.TrimSpace(string(comm)), ns))
 	}

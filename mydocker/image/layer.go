@@ -11,6 +11,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
@@ -25,17 +27,43 @@ func Layer(stateRoot, name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	digest, err := fileDigest(archive)
+	layers := filepath.Join(stateRoot, "layers")
+	digest, err := archiveDigest(archive, filepath.Join(layers, ".digests", filepath.Base(archive)))
 	if err != nil {
 		return "", err
 	}
-	layers := filepath.Join(stateRoot, "layers")
 	dir := filepath.Join(layers, digest)
 	if exists(dir) {
 		logrus.Debugf("image %s: layer %s already unpacked", name, dir)
 		return dir, nil
 	}
 	return dir, unpackLayer(archive, layers, dir)
+}
+
+// archiveDigest returns the SHA-256 of the archive. Reading the whole
+// archive on every run would cost more than the rest of the setup, so the
+// digest is remembered in cache with the archive's identity (inode, size,
+// modification time) and computed again only when that changes.
+func archiveDigest(archive, cache string) (string, error) {
+	st, err := os.Stat(archive)
+	if err != nil {
+		return "", fmt.Errorf("reading the image: %w", err)
+	}
+	identity := fmt.Sprintf("%d %d %d", st.Sys().(*syscall.Stat_t).Ino, st.Size(), st.ModTime().UnixNano())
+	if data, err := os.ReadFile(cache); err == nil {
+		if id, digest, ok := strings.Cut(strings.TrimSpace(string(data)), " sha256:"); ok && id == identity {
+			return digest, nil
+		}
+	}
+	digest, err := fileDigest(archive)
+	if err != nil {
+		return "", err
+	}
+	// A cache that cannot be written only costs time on the next run.
+	if os.MkdirAll(filepath.Dir(cache), 0o700) == nil {
+		_ = os.WriteFile(cache, []byte(identity+" sha256:"+digest+"\n"), 0o600)
+	}
+	return digest, nil
 }
 
 func fileDigest(path string) (string, error) {

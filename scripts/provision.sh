@@ -38,6 +38,11 @@ APT_PACKAGES=(
 	psmisc         # pstree, fuser, killall
 	busybox-static # a static busybox to populate tiny root filesystems
 	kmod           # modprobe, to load overlay (and later other modules)
+	# make bench: the runtimes mydocker is timed against, and the timing
+	runc       # the OCI reference runtime
+	bubblewrap # bwrap, a minimal sandbox
+	hyperfine  # runs the commands side by side, with statistics
+	jq         # edits runc's config.json, reads hyperfine's results
 )
 
 log() { printf '[provision] %s\n' "$*"; }

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# profile.sh: where the time of one `mydocker run busybox true` goes, step by
+# step, as a markdown table of medians over several runs.
+#
+# Usage (as root): scripts/bench/profile.sh MYDOCKER STATE_ROOT CGROUP_PARENT [RUNS]
+# (scripts/bench/run.sh calls it; STATE_ROOT must hold images/busybox.tar)
+#
+# WHY perf trace and not strace: strace stops the traced process at every
+# system call it reports, which here doubles the time of a whole run and
+# inflates the steps that make many calls most. perf trace reads the
+# kernel's tracepoints from a buffer instead, so the run keeps its pace.
+# WHY no --debug: perf shows no file names, but a run always makes its calls
+# in the same order, so the calls themselves mark the steps (see the awk
+# program below) without changing what mydocker does.
+set -euo pipefail
+
+mydocker=${1:?usage: $0 MYDOCKER STATE_ROOT CGROUP_PARENT [RUNS]}
+root=${2:?state root}
+parent=${3:?cgroup parent}
+runs=${4:-20}
+for tool in perf hyperfine jq; do
+	command -v $tool >/dev/null || {
+		echo "profile.sh: $tool is missing (perf: apt-get install linux-perf on Debian)" >&2
+		exit 1
+	}
+done
+
+trace=$(mktemp)
+times=$(mktemp)
+json=$(mktemp)
+trap 'rm -f "$trace" "$times" "$json"' EXIT
+
+# The sched events mark each exec and exit; the first mkdirat is the
+# container's directory; reads of 32 KiB (io.Copy's buffer) before the clone
+# are the image's archive being hashed, when its digest is not cached.
+events=sched:sched_process_exec,sched:sched_process_exit,read,mkdirat,clone,mount,unlinkat
+
+for _ in $(seq "$runs"); do
+	perf trace -f -T -e "$events" -o "$trace" -- \
+		"$mydocker" --root "$root" run --cgroup-parent "$parent" busybox true
+	# One line per run: the step durations (ms), the total, and the time
+	# spent hashing. Lines may come slightly out of order (perf keeps one
+	# buffer per CPU), so each mark is the first (or last) event by time.
+	awk '
+	function first(k) { if (!(k in t) || $1 < t[k]) t[k] = $1 }
+	function last(k)  { if (!(k in t) || $1 > t[k]) t[k] = $1 }
+	$1 !~ /^[0-9.]+$/ { next }              # "... [continued]" lines carry no time
+	/sched_process_exec/ {
+		n++
+		if (n == 1) first("start")            # mydocker itself
+		if (n == 2) { first("init"); match($0, /pid: [0-9]+/); initpid = substr($0, RSTART + 5, RLENGTH - 5) }
+		if (n == 3) first("cmd")              # the init became the command
+	}
+	/ read\(.*count: 32768\)/ && !("clone" in t) { first("hash0"); last("hash1") }
+	/ mkdirat\(/                 { first("mkdir") }
+	/ clone\(.*NEWPID/           { first("clone") }
+	/ mount\(/                   { first("mount") }
+	/sched_process_exit/ {
+		last("end")
+		if (initpid != "" && $0 ~ "pid: " initpid " ") first("exit")
+	}
+	/ unlinkat\(/                { first("rm0"); last("rm1") }
+	END {
+		split("start mkdir clone init mount cmd exit rm0 rm1 end", k, " ")
+		for (i = 1; i <= 10; i++) if (!(k[i] in t)) { print "profile.sh: no mark " k[i] > "/dev/stderr"; exit 1 }
+		for (i = 2; i <= 10; i++) printf "%.3f\t", t[k[i]] - t[k[i - 1]]
+		printf "%.3f\t%.3f\n", t["end"] - t["start"], ("hash0" in t) ? t["hash1"] - t["hash0"] : 0
+	}' "$trace" >>"$times"
+done
+
+# The steps, in the order of the marks above.
+steps=(
+	"mydocker starts: Go runtime, package init, flags, image lookup"
+	"container directories, cgroups in every hierarchy, pipes"
+	"clone(new namespaces) and exec of the init"
+	"the init starts: Go runtime and package init again, reads its config"
+	"mounts: overlay, /proc, /sys, /dev..., devices, pivot_root"
+	"the command runs (true)"
+	"mydocker notices the exit"
+	"cleanup: rmdir of the cgroups, removal of the container directory"
+	"mydocker exits"
+)
+median() { cut -f"$1" "$times" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+total=$(median 10)
+echo "| step | median (ms) | share |"
+echo "| --- | ---: | ---: |"
+for i in "${!steps[@]}"; do
+	awk -v s="${steps[$i]}" -v m="$(median $((i + 1)))" -v t="$total" 'BEGIN { printf "| %s | %.1f | %.0f%% |\n", s, m, 100 * m / t }'
+done
+awk -v t="$total" -v n="$runs" 'BEGIN { printf "| **whole run, traced** (median of %d) | **%.1f** | |\n", n, t }'
+echo
+awk -v h="$(median 11)" 'BEGIN { if (h > 0) printf "Of the first step, hashing the image archive took %.1f ms.\n", h
+	else print "The image archive was not read: its digest was cached." }'
+echo
+
+# Package initialisers run before main, in the parent and again in the init:
+# GODEBUG=inittrace=1 makes the Go runtime print what each one costs.
+GODEBUG=inittrace=1 "$mydocker" --help 2>&1 >/dev/null | awk '
+	/^init / { s += $5; if ($5 > max) { max = $5; name = $2 } }
+	END { printf "Package initialisers, in one `mydocker --help` (GODEBUG=inittrace=1): %.1f ms in all; the largest is %s, %.1f ms.\n", s, name, max }'
+echo
+
+# For scale: a Go start and nothing else, untraced.
+hyperfine -N --runs 20 --export-json "$json" "$mydocker --help" >/dev/null
+jq -r '.results[0].median * 1000 | "For scale, `mydocker --help`, a Go start that does nothing else, takes \(. * 10 | round / 10) ms (median, untraced)."' "$json"

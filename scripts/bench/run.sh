@@ -1,0 +1,365 @@
+#!/usr/bin/env bash
+# run.sh: how long does `mydocker run busybox true` take, next to runc and
+# bubblewrap starting the same busybox root filesystem and running `true`?
+#
+# Usage (as root, from the repository): sudo make bench [CH=<slug>]
+#   CH            the stage to measure (default: the last written chapter)
+#   BENCH_QUICK=1 a few runs only, results in build/bench only (for CI)
+#
+# Everything it makes is in build/bench; outside build/ it only creates (and
+# removes again) the cgroup parent mydocker-bench. A full run also rewrites
+# docs/performance.md with the results.
+set -euo pipefail
+
+cd "$(dirname "$0")/../.."
+repo=$PWD
+GO=${GO:-go}
+out=$repo/build/bench
+parent=mydocker-bench # our own cgroup parent, never the book's "mydocker"
+id=mydocker-bench     # runc's container id
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+	warmup=1 runs=3 quick=1
+else
+	warmup=10 runs=200 quick=0
+fi
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+# --- preconditions ------------------------------------------------------------
+[ "$(id -u)" = 0 ] || die "containers need root: sudo make bench"
+for tool in runc bwrap hyperfine jq tar; do
+	command -v "$tool" >/dev/null || die "$tool is missing: run scripts/provision.sh"
+done
+command -v "$GO" >/dev/null || die "no Go found: run scripts/provision.sh"
+# hyperfine runs the commands without a shell, splitting them on spaces.
+case $repo in *[[:space:]]*) die "the repository's path has a space in it: $repo" ;; esac
+
+# --- leave the machine as we found it ------------------------------------------
+# The cgroup parent exists in every hierarchy (one per controller on v1), and
+# rmdir removes a cgroup only once it has no children: deepest first.
+remove_cgroups() {
+	local d
+	for d in /sys/fs/cgroup/"$parent" /sys/fs/cgroup/*/"$parent"; do
+		if [ -d "$d" ]; then
+			find "$d" -depth -type d -exec rmdir {} \; || echo "bench: could not remove $d" >&2
+		fi
+	done
+}
+mounts() { awk '{ print $5 }' /proc/self/mountinfo | sort; }
+mounts_before=$(mounts)
+cleanup() {
+	local status=$?
+	runc --root "$out/runc" delete --force "$id" >/dev/null 2>&1 || true
+	remove_cgroups
+	# A container that leaked a mount into the host would make every later
+	# result suspect: fail loudly.
+	local left
+	left=$(diff <(echo "$mounts_before") <(mounts) | grep '^>' || true)
+	if [ -n "$left" ]; then
+		echo "bench: mounts left behind (by a container, or by something else that ran meanwhile):" >&2
+		echo "$left" >&2
+		status=1
+	fi
+	exit "$status"
+}
+trap cleanup EXIT
+grep -q " $out" /proc/self/mountinfo && die "something is mounted under $out: unmount it first"
+remove_cgroups # what an interrupted run may have left
+
+# --- 1. mydocker, from the stage ---------------------------------------------
+ch=${CH:-$($GO run ./scripts/stagegen chapters --written | tail -n 1)}
+echo "[bench] stage $ch"
+$GO run ./scripts/stagegen stage "$ch"
+mkdir -p "$out"
+(cd "build/stages/$ch" && CGO_ENABLED=0 $GO build -o "$out/mydocker" ./mydocker)
+# (Read the whole help: with pipefail, grep -q closing the pipe early would
+# make the pipeline fail.)
+case $("$out/mydocker" run --help) in
+*IMAGE*) ;;
+*) die "stage $ch runs no images yet (its 'mydocker run' takes no IMAGE): use CH=rootfs, overlay or a later chapter" ;;
+esac
+go_version=$(cd "build/stages/$ch" && $GO version)
+
+# --- 2. the image, in a private state root ------------------------------------
+image=build/images/busybox.tar
+[ -f "$image" ] || scripts/image/busybox.sh "$image"
+mkdir -p "$out/root/images"
+cp -p "$image" "$out/root/images/busybox.tar"
+
+# --- 3. runc's bundle: the same files, runc's own default config ------------
+# Only what the comparison needs is changed: no terminal, run `true`, and a
+# cgroup under our parent (so that cleaning up finds it by name).
+bundle=$out/bundle
+rm -rf "$bundle" "$out/runc"
+mkdir -p "$bundle/rootfs"
+tar -xf "$image" -C "$bundle/rootfs"
+(cd "$bundle" && runc spec)
+jq --arg cg "/$parent/runc" '.process.terminal = false | .process.args = ["true"] | .linux.cgroupsPath = $cg' \
+	"$bundle/config.json" >"$bundle/config.json.new"
+mv "$bundle/config.json.new" "$bundle/config.json"
+
+# --- 4. the three commands ----------------------------------------------------
+mydocker_cmd="$out/mydocker --root $out/root run --cgroup-parent $parent busybox true"
+# runc run deletes the container when it exits, so one fixed id does.
+runc_cmd="runc --root $out/runc run --bundle $bundle $id"
+# bwrap's near-minimum: the same rootfs, /proc, /dev and the same namespaces
+# as mydocker (bwrap always adds a mount namespace).
+bwrap_cmd="bwrap --bind $bundle/rootfs / --proc /proc --dev /dev --unshare-pid --unshare-uts --unshare-ipc true"
+
+# One run of each first: a failure here has a readable message, and
+# mydocker's first run unpacks the image's layer, which is not what we time.
+for cmd in "$mydocker_cmd" "$runc_cmd" "$bwrap_cmd"; do
+	$cmd || die "this failed, so there is nothing to measure: $cmd"
+done
+# What each one unshares, in the kernel's short names: mydocker says in its
+# trace, runc in its config.
+ns_names() { tr ' |' '\n' | sed 's/^CLONE_NEWNS$/mnt/; s/^CLONE_NEW//; s/^mount$/mnt/; s/^network$/net/' | tr '[:upper:]' '[:lower:]' | sort | xargs; }
+mydocker_ns=$("$out/mydocker" --debug --root "$out/root" run --cgroup-parent "$parent" busybox true 2>&1 >/dev/null |
+	sed -n 's/.*clone(\([A-Z_|]*\)).*/\1/p' | ns_names)
+runc_ns=$(jq -r '.linux.namespaces[].type' "$bundle/config.json" | ns_names)
+bwrap_ns=$(echo mnt pid uts ipc | ns_names)
+
+# --- 5. measure ---------------------------------------------------------------
+# Other work on the machine slows every tool and widens the spread: say how
+# busy the CPUs were just before, from /proc/stat's counters over a second
+# (fields 5 and 6 of the "cpu" line are idle and iowait time).
+cpu_busy() {
+	local a b
+	a=$(head -n 1 /proc/stat)
+	sleep 1
+	b=$(head -n 1 /proc/stat)
+	echo "$a $b" | awk '{ for (i = 2; i <= 11; i++) all += $(i + 11) - $i
+		printf "%.0f", 100 * (1 - ($16 + $17 - $5 - $6) / all) }'
+}
+busy=$(cpu_busy)
+[ "$busy" -le 10 ] || echo "[bench] warning: the CPUs were $busy% busy before the timing: expect slower, noisier results" >&2
+# -N: no shell between hyperfine and the command, so none of its cost counts.
+hyperfine -N --warmup "$warmup" --runs "$runs" \
+	--export-json "$out/results.json" --export-markdown "$out/results.md" \
+	-n mydocker "$mydocker_cmd" -n runc "$runc_cmd" -n bwrap "$bwrap_cmd"
+
+# --- 6. summary ---------------------------------------------------------------
+# mean, σ, median, min, max in ms, one tool per line
+result() { jq -r --arg n "$1" '.results[] | select(.command == $n) | [.mean, .stddev, .median, .min, .max] | map(. * 1000) | @tsv' "$out/results.json"; }
+line() { result "$1" | awk -v n="$1" '{ printf "%-8s %6.1f ms ± %5.1f ms   (median %.1f, min %.1f, max %.1f)\n", n, $1, $2, $3, $4, $5 }'; }
+# ratio A B [column]: A's mean (or another column of result) over B's
+ratio() { awk -v a="$(result "$1" | cut -f"${3:-1}")" -v b="$(result "$2" | cut -f"${3:-1}")" 'BEGIN { printf "%.2f", a / b }'; }
+summary=$(
+	line mydocker
+	line runc
+	line bwrap
+	# The means decide; the medians and the fastest runs (column 4) are
+	# less swayed by a few runs that other work on the machine slowed down.
+	echo "mydocker/runc  = $(ratio mydocker runc) (medians: $(ratio mydocker runc 3), fastest runs: $(ratio mydocker runc 4))   the goal: at most 0.50"
+	echo "mydocker/bwrap = $(ratio mydocker bwrap) (medians: $(ratio mydocker bwrap 3), fastest runs: $(ratio mydocker bwrap 4))"
+)
+echo
+echo "$summary" | tee "$out/summary.txt"
+
+# The profile needs perf; a quick run makes one traced run, only to keep
+# profile.sh working.
+profile=""
+if command -v perf >/dev/null; then
+	profile=$(scripts/bench/profile.sh "$out/mydocker" "$out/root" "$parent" "$([ "$quick" = 1 ] && echo 1 || echo 30)")
+	echo "$profile" >"$out/profile.md"
+	echo "[bench] mydocker's steps: $out/profile.md"
+fi
+if [ "$quick" = 1 ]; then
+	echo "[bench] quick mode: results in $out only"
+	exit 0
+fi
+
+# --- 7. docs/performance.md ---------------------------------------------------
+pkg() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "not installed from a package"; }
+cgroup_fs=$(stat -fc %T /sys/fs/cgroup)
+case $cgroup_fs in
+cgroup2fs) cgroup_layout="cgroup v2 only (unified)" ;;
+tmpfs) if [ "$(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then
+	cgroup_layout="cgroup v1 controllers, and cgroup v2 without controllers at /sys/fs/cgroup/unified (hybrid)"
+else
+	cgroup_layout="cgroup v1 only (legacy)"
+fi ;;
+*) cgroup_layout="unknown" ;;
+esac
+# num TOOL COLUMN: one number of result, rounded for the text
+num() { result "$1" | awk -v c="$2" '{ printf "%.1f", $c }'; }
+spread() { result "$1" | awk '{ printf "%.0f%%", 100 * $2 / $1 }'; }
+r_runc=$(ratio mydocker runc)
+# How far mydocker's mean is from half of runc's, in ms (negative: under it).
+margin=$(awk -v a="$(num mydocker 1)" -v b="$(num runc 1)" 'BEGIN { printf "%.1f", a - b / 2 }')
+if awk -v m="$margin" 'BEGIN { exit !(m <= 0) }'; then
+	verdict="**The goal is met**: mydocker takes $r_runc of runc's time (the goal: at most 0.50),
+${margin#-} ms under half of runc's mean."
+else
+	verdict="**The goal is missed**: mydocker takes $r_runc of runc's time (the goal: at most 0.50);
+it would have to lose $margin ms of its mean."
+fi
+# A ratio this close to the goal can land on either side in the next run.
+if awk -v r="$r_runc" 'BEGIN { exit !(r >= 0.45 && r <= 0.55) }'; then
+	verdict="$verdict The margin is thin: from one \`make bench\` to the next on this
+machine the ratio moves by a few hundredths, so another run may land on the
+other side of 0.50."
+fi
+case " $runc_ns " in
+*" cgroup "*) runc_cgroupns="and a cgroup namespace" ;;
+*) runc_cgroupns="but, in this version, no cgroup namespace" ;;
+esac
+# Sums of the profile's rows (the third field is the median): the two Go
+# starts, and the container's own work.
+rows() { echo "$profile" | awk -F'|' -v re="$1" '$2 ~ re { s += $3 } END { printf "%.1f", s }'; }
+go_starts=$(rows 'mydocker starts|the init starts')
+own_work=$(rows 'container directories|clone|mounts:|cleanup:')
+traced=$(echo "$profile" | awk -F'|' '/whole run, traced/ { gsub(/[* ]/, "", $3); print $3 }')
+# urfave/cli links in its markdown and man-page output unless built with the
+# tag urfave_cli_no_docs; their initialisers run in every process.
+unused_docs=""
+case $($GO version -m "$out/mydocker") in
+*blackfriday*) unused_docs=", among them those of urfave/cli's markdown and man-page output
+  (blackfriday, go-md2man), which mydocker never uses" ;;
+esac
+
+{
+	cat <<EOF
+# Performance: how long a container takes
+
+This page is written by \`scripts/bench/run.sh\` (\`sudo make bench\`): run it
+again rather than editing it. Its numbers are from one run, on
+$(date -u +%Y-%m-%d), on the machine described below.
+
+## What is measured
+
+The whole life of a container that does nothing: \`true\` in the busybox image
+of \`scripts/image/busybox.sh\`, from the moment the runtime starts until it has
+exited and cleaned up. Three runtimes start the same root filesystem:
+
+- **mydocker**, the stage \`$ch\`, built with \`CGO_ENABLED=0\`:
+  \`mydocker run busybox true\`, in a state root of its own. Each run is a new
+  container: a new id, a cgroup in every hierarchy under the parent
+  \`$parent\`, an overlay mount of the image's layer (unpacked once, before the
+  timing) with an empty upper layer, \`/proc\`, \`/sys\`, \`/dev\` and the rest,
+  \`pivot_root\`, and at the end the removal of the cgroup and of the
+  container's directory.
+- **runc**, with the configuration \`runc spec\` writes, changed in three places
+  only: \`process.terminal\` false, \`process.args\` \`["true"]\`, and
+  \`linux.cgroupsPath\` \`/$parent/runc\`, so that its cgroup sits beside
+  mydocker's. \`runc run\` creates, runs and deletes the container each time.
+- **bubblewrap** (\`bwrap\`), close to the least a container can be: the
+  unpacked root filesystem bound as \`/\`, \`--proc /proc --dev /dev\`, new PID,
+  UTS and IPC namespaces (and the mount namespace bwrap always makes). No
+  cgroup, no overlay, no state to clean up: a floor, not a rival.
+
+They do not do quite the same work:
+
+| | mydocker | runc | bwrap |
+| --- | --- | --- | --- |
+| namespaces | $mydocker_ns | $runc_ns | $bwrap_ns |
+| cgroup | one per container, in every hierarchy | one per container, in every hierarchy | none |
+| root filesystem | overlay on the shared layer, writable | the directory, remounted read-only | the directory, bound writable |
+| hardening | none yet | capabilities cut to $(jq '.process.capabilities.bounding | length' "$bundle/config.json"), masked and read-only paths in /proc and /sys, no_new_privs, a devices cgroup rule | none |
+
+mydocker creates no network namespace yet (that comes with the chapter
+\`netns\`) and no cgroup namespace. runc's default configuration creates a
+network namespace, $runc_cgroupns.
+
+[hyperfine](https://github.com/sharkdp/hyperfine) runs the three in turn, in one
+invocation and without a shell in between (\`-N\`): $warmup warm-up runs each,
+then $runs timed runs each.
+
+## How to reproduce
+
+\`\`\`sh
+sudo bash scripts/provision.sh   # once: runc, bubblewrap, hyperfine, jq
+sudo make bench                  # the last written chapter, or: sudo make bench CH=overlay
+\`\`\`
+
+The raw results land in \`build/bench/\`: \`results.json\`, \`results.md\`,
+\`summary.txt\` and \`profile.md\`. With \`BENCH_QUICK=1\` it makes a few runs
+only and leaves this page alone. On a busy machine every tool is slower and
+noisier: run it when nothing else is running.
+
+## The machine
+
+| | |
+| --- | --- |
+| CPU | $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(nproc) CPUs |
+| memory | $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) |
+| system | $(sed -n 's/^PRETTY_NAME="\(.*\)"$/\1/p' /etc/os-release), kernel $(uname -r) |
+| cgroups | \`stat -fc %T /sys/fs/cgroup\`: $cgroup_fs, that is $cgroup_layout |
+| runc | $(pkg runc) |
+| bubblewrap | $(pkg bubblewrap) |
+| hyperfine | $(pkg hyperfine) |
+| Go | $go_version (building mydocker) |
+| load | the CPUs were $busy% busy in the second before the timing |
+
+## Results
+
+$(cat "$out/results.md")
+
+\`\`\`
+$summary
+\`\`\`
+
+$verdict
+
+## Reading
+
+- A container of mydocker's takes $(num mydocker 1) ms from start to cleanup
+  (median $(num mydocker 3) ms), runc's $(num runc 1) ms (median $(num runc 3) ms),
+  bwrap's $(num bwrap 1) ms (median $(num bwrap 3) ms).
+- Part of the gap to runc is work mydocker does not do yet: a network
+  namespace, the read-only remount, the masked paths and the dropped
+  capabilities. The comparison is fair for the path the goal names
+  (namespaces, cgroup, root filesystem, \`pivot_root\`, cleanup), but even a
+  ratio under 0.5 would not mean that mydocker does runc's whole job twice
+  as fast.
+- bwrap is a C program that starts once, creates no cgroup and leaves no
+  state: what separates it from mydocker is mostly the cost of mydocker's
+  design, below.
+- σ is $(spread mydocker) of the mean for mydocker, $(spread runc) for runc and
+  $(spread bwrap) for bwrap. This is a virtual machine with $(nproc) CPUs, where
+  process creation and page faults are slow and depend on the host's load;
+  a few slow runs pull a mean up, a median less so. hyperfine makes all the
+  runs of one tool before the next tool's, so a burst of other work lands on
+  one tool only. The ratio of the fastest runs, $(ratio mydocker runc 4) for
+  mydocker/runc, is a second opinion that such a burst cannot skew: it can
+  make a run slower, never faster.
+
+EOF
+	if [ -n "$profile" ]; then
+		cat <<EOF
+## Where mydocker's time goes
+
+\`scripts/bench/profile.sh\` runs mydocker 30 times under \`perf trace\`, which
+reads the kernel's tracepoints from a buffer instead of stopping the process
+at each system call as strace does (strace -f doubles the time of a run
+here). The order of the events marks the steps. Each row is a median over
+the runs, so the rows do not add up to the total exactly, and tracing
+lengthens the run: $traced ms traced, against a median of $(num mydocker 3) ms
+untraced above.
+
+$profile
+
+- Most of the time is two Go program starts, $go_starts of the $traced ms:
+  mydocker itself, and the same binary again as the container's init
+  (\`/proc/self/exe init\`) after the clone. Each costs about what
+  \`mydocker --help\` costs: the Go runtime's own start and the package
+  initialisers$unused_docs.
+- The container's own work, the directories and cgroups, the clone, the
+  mounts and \`pivot_root\`, and the cleanup, is $own_work ms in all.
+- "mydocker notices the exit" includes the kernel's own teardown of the
+  container's namespaces and mounts, which it does before it reports the
+  init's exit to mydocker.
+EOF
+	else
+		cat <<EOF
+## Where mydocker's time goes
+
+Not measured on this run: \`scripts/bench/profile.sh\` needs perf
+(\`apt-get install linux-perf\` on Debian).
+EOF
+	fi
+} >docs/performance.md
+echo "[bench] wrote docs/performance.md"

@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
@@ -42,14 +41,16 @@ func Layer(stateRoot, name string) (string, error) {
 
 // archiveDigest returns the SHA-256 of the archive. Reading the whole
 // archive on every run would cost more than the rest of the setup, so the
-// digest is remembered in cache with the archive's identity (inode, size,
-// modification time) and computed again only when that changes.
+// digest is remembered in cache with the archive's identity and computed
+// again only when that changes. The identity is the inode, the size and the
+// change time: unlike the modification time, no one can set the change
+// time back, and every write moves it.
 func archiveDigest(archive, cache string) (string, error) {
-	st, err := os.Stat(archive)
-	if err != nil {
-		return "", fmt.Errorf("reading the image: %w", err)
+	var st unix.Stat_t
+	if err := unix.Stat(archive, &st); err != nil {
+		return "", fmt.Errorf("reading the image %s: %w", archive, err)
 	}
-	identity := fmt.Sprintf("%d %d %d", st.Sys().(*syscall.Stat_t).Ino, st.Size(), st.ModTime().UnixNano())
+	identity := fmt.Sprintf("%d %d %d.%09d", st.Ino, st.Size, st.Ctim.Sec, st.Ctim.Nsec)
 	if data, err := os.ReadFile(cache); err == nil {
 		if id, digest, ok := strings.Cut(strings.TrimSpace(string(data)), " sha256:"); ok && id == identity {
 			return digest, nil

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/creack/pty"
 	"github.com/stretchr/testify/assert"
@@ -223,13 +222,14 @@ func TestSysAndCgroupsAreReadOnly(t *testing.T) {
 // with mydocker's window size, which follows when mydocker's changes.
 func TestTTYIsATerminalOfTheContainer(t *testing.T) {
 	e := newEnv(t)
-	term := e.startOnTerminal("run", "-it", "--", "sh", "-c", "tty; stty size; echo ready; read line; stty size")
+	// The kernel tells a terminal's foreground group of a new size with
+	// SIGWINCH: the shell prints the size it then sees.
+	script := "tty; stty size; trap 'stty size; exit 0' WINCH; echo ready; while :; do sleep 1; done"
+	term := e.startOnTerminal("run", "-it", "--", "sh", "-c", script)
 	term.expect("/dev/pts/0")
 	term.expect("33 101")
 	term.expect("ready")
 	require.NoError(t, pty.Setsize(term.tty, &pty.Winsize{Rows: 40, Cols: 120}))
-	time.Sleep(300 * time.Millisecond) // for mydocker to pass the SIGWINCH on
-	term.send("\n")
 	term.expect("40 120")
 	assert.Equal(t, 0, term.wait(), term.String())
 }

@@ -5,6 +5,7 @@ package integration
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -26,6 +27,28 @@ func TestImageIsUnpackedOnceAndShared(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, layers, 1, "one layer for the image, whatever the number of containers")
 	assert.Equal(t, "overlay", second.Mounts[0].FSType, "the container's / is an overlay mount\n%s", r)
+}
+
+// Containers started together from an image that is not unpacked yet take
+// turns on the lock: one unpacks, the others wait and use its layer.
+func TestContainersStartedTogetherShareOneUnpacking(t *testing.T) {
+	e := newEnv(t)
+	var runs []*running
+	for i := 0; i < 4; i++ {
+		runs = append(runs, e.start("--debug", "run", "--", "true"))
+	}
+	unpacked := 0
+	for _, run := range runs {
+		assert.Equal(t, 0, run.wait(), run.String())
+		if strings.Contains(run.String(), "unpacking") {
+			unpacked++
+		}
+	}
+	assert.Equal(t, 1, unpacked, "exactly one container unpacks the image")
+	e.onlyLayer()
+	leftovers, err := filepath.Glob(filepath.Join(e.root, "layers", ".unpacking-*"))
+	require.NoError(t, err)
+	assert.Empty(t, leftovers)
 }
 
 // Two containers of one image write into layers of their own, and the

@@ -3,7 +3,10 @@
 package cgroups
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -88,11 +91,17 @@ func enableControllers(root, parent string, controllers []string) error {
 	return nil
 }
 
+// makeAncestor creates a missing ancestor of the container's cgroup.
+// Another mydocker may create it at the same moment: that is fine.
 func makeAncestor(dir, root string) error {
 	if dir == root || exists(dir, "cgroup.procs") {
 		return nil
 	}
-	return makeCgroup(dir)
+	logrus.Debugf("mkdir %s", dir)
+	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("creating the cgroup %s: %w", dir, err)
+	}
+	return nil
 }
 
 // enableIn writes the controllers that are not enabled yet to

@@ -4,6 +4,7 @@ package integration
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -57,6 +58,7 @@ func TestForwardedTERMDoesNotStopPID1WithoutHandler(t *testing.T) {
 	e := newEnv(t)
 	run := e.start("--debug", "run", "--", "sh", "-c", "echo ready; exec "+busyboxCmd+" sleep 60")
 	run.expectLine("ready")
+	run.waitForPID1("busybox")
 	run.signal(syscall.SIGTERM)
 	time.Sleep(500 * time.Millisecond)
 	run.requireRunning("the container stopped on a SIGTERM it does not handle")
@@ -96,6 +98,7 @@ func TestCtrlCDoesNotStopPID1WithoutHandler(t *testing.T) {
 	e := newEnv(t)
 	term := e.startOnTerminal("run", "-it", "--", "sh", "-c", "echo ready; exec "+busyboxCmd+" sleep 60")
 	term.expect("ready")
+	term.waitForPID1("busybox")
 	term.send("\x03")
 	time.Sleep(500 * time.Millisecond)
 	term.requireRunning("PID 1 stopped on a Ctrl-C it does not handle")
@@ -156,4 +159,19 @@ func readFile(t *testing.T, dir, name string) string {
 	data, err := os.ReadFile(filepath.Join(dir, name))
 	require.NoError(t, err)
 	return string(data)
+}
+
+// waitForPID1 waits until the container's first process runs the program
+// comm: "ready" comes from the shell before it execs, and a signal sent in
+// between would reach the shell, not the program under test.
+func (r *running) waitForPID1(comm string) {
+	r.t.Helper()
+	pid := r.containerPID()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		if strings.TrimSpace(string(data)) == comm {
+			return
+		}
+		require.True(r.t, time.Now().Before(deadline), "PID 1 did not become %s within 10s\n%s", comm, r)
+	}
 }

@@ -364,6 +364,44 @@ func removeInEveryHierarchy(t *testing.T, path string) {
 	}
 }
 
+// sweepCgroups removes whatever a failed test left under its own cgroup
+// parent, by name: it kills the processes still there, then removes the
+// cgroups, deepest first.
+func (e *env) sweepCgroups() {
+	for _, mount := range cgroupMounts() {
+		var dirs []string
+		_ = filepath.WalkDir(filepath.Join(mount, e.cgroupParent), func(path string, d fs.DirEntry, err error) error {
+			if err == nil && d.IsDir() {
+				dirs = append(dirs, path)
+			}
+			return nil
+		})
+		for i := len(dirs) - 1; i >= 0; i-- {
+			killCgroupProcesses(dirs[i])
+			removeWhenEmpty(dirs[i])
+		}
+	}
+}
+
+func killCgroupProcesses(dir string) {
+	procs, _ := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	for _, field := range strings.Fields(string(procs)) {
+		if pid, err := strconv.Atoi(field); err == nil {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+}
+
+// removeWhenEmpty removes a cgroup, waiting a moment for killed processes
+// to leave it.
+func removeWhenEmpty(dir string) {
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if err := unix.Rmdir(dir); err == nil || !errors.Is(err, unix.EBUSY) {
+			return
+		}
+	}
+}
+
 // removeLeftoverCgroup removes the cgroups of a container whose mydocker
 // was killed, once the kernel has ended its processes.
 func (e *env) removeLeftoverCgroup() {

@@ -200,6 +200,11 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	e := &env{t: t, root: t.TempDir()}
+	//book:add cgroups
+	// Registered first, so it runs last: once the leak check has reported
+	// what a failed test left, the machine is cleaned for the next tests.
+	t.Cleanup(e.sweepCgroups)
+	//book:end
 	before := takeSnapshot()
 	t.Cleanup(func() { checkLeaks(t, before) })
 	//book:add cgroups

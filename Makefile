@@ -8,6 +8,7 @@
 #   make image             build the busybox image and put it in the state root (/var/lib/mydocker)
 #   make demo              build mydocker and the image, and run a container
 #   make bench             time a container against runc and bwrap, into docs/performance.md (as root)
+#   make diagrams          check that every Mermaid diagram in the chapters parses (needs Node.js)
 #   make readme            rewrite the chapter table in README.md
 #   make snippets          rewrite the code snippets in the chapter text from the source
 
@@ -91,6 +92,12 @@ image: $(IMAGE)
 .PHONY: bench
 bench:
 	GO=$(GO) CH=$(CH) scripts/bench/run.sh
+
+# The chapters' Mermaid diagrams, parsed by Mermaid itself (the versions
+# are pinned in scripts/diagrams/package-lock.json).
+.PHONY: diagrams
+diagrams:
+	cd scripts/diagrams && npm ci --no-audit --no-fund --loglevel=error && node check.mjs ../../chapters/*/README.md
 
 readme:
 	$(STAGEGEN) readme

@@ -93,6 +93,20 @@ func checkOverlay(stateRoot string) error {
 
 //book:end
 
+// stopIfInterrupted ends the run when a signal came while the container's
+// files were being prepared, which takes a while for a big image. Until the
+// init starts, a Ctrl-C means "do not start it": chapter 2 keeps signals for
+// the container only from the moment it exists.
+func stopIfInterrupted(signals chan os.Signal) error {
+	select {
+	case sig := <-signals:
+		name := unix.SignalName(sig.(unix.Signal))
+		return &Error{Code: 128 + int(sig.(unix.Signal)), Err: fmt.Errorf("%s before the container started: nothing was run", name)}
+	default:
+		return nil
+	}
+}
+
 // removeContainerDir deletes what the container wrote, once it is over. A
 // failure leaves the container's exit status alone and is reported.
 func removeContainerDir(cfg Config) {

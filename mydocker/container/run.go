@@ -71,6 +71,11 @@ func Run(cfg Config) (int, error) {
 	}
 	defer removeCgroup(cgroup)
 	//book:end
+	//book:add rootfs
+	if err := stopIfInterrupted(signals); err != nil {
+		return 0, err
+	}
+	//book:end
 	cmd, pipes, err := newInitProcess(cfg)
 	if err != nil {
 		return 0, err

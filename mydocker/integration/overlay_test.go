@@ -3,10 +3,13 @@
 package integration
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -49,6 +52,51 @@ func TestContainersStartedTogetherShareOneUnpacking(t *testing.T) {
 	leftovers, err := filepath.Glob(filepath.Join(e.root, "layers", ".unpacking-*"))
 	require.NoError(t, err)
 	assert.Empty(t, leftovers)
+}
+
+// A Ctrl-C while the image is being prepared means "do not start it". The
+// test holds the layer lock, so that mydocker waits to unpack the image,
+// interrupts it there, and then lets it go on.
+func TestInterruptedWhilePreparingNothingRuns(t *testing.T) {
+	e := newEnv(t)
+	lock := e.holdLayerLock()
+	run := e.start("--debug", "run", "--", "true")
+	waitForLockWaiter(t, lock)
+	run.signal(syscall.SIGINT)
+	require.NoError(t, unix.Flock(int(lock.Fd()), unix.LOCK_UN))
+	assert.Equal(t, 130, run.wait(), run.String())
+	assert.Contains(t, run.String(), "mydocker: SIGINT before the container started: nothing was run", run.String())
+	assert.NotContains(t, run.String(), "clone(", "no init should have been started\n%s", run)
+}
+
+// holdLayerLock takes the lock mydocker takes before unpacking a layer.
+func (e *env) holdLayerLock() *os.File {
+	e.t.Helper()
+	require.NoError(e.t, os.MkdirAll(filepath.Join(e.root, "layers"), 0o700))
+	f, err := os.OpenFile(filepath.Join(e.root, "layers", ".lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	require.NoError(e.t, err)
+	e.t.Cleanup(func() { f.Close() })
+	require.NoError(e.t, unix.Flock(int(f.Fd()), unix.LOCK_EX))
+	return f
+}
+
+// waitForLockWaiter waits until a process is blocked on the lock: the
+// kernel lists waiters in /proc/locks with "->", by device and inode.
+func waitForLockWaiter(t *testing.T, lock *os.File) {
+	t.Helper()
+	var st unix.Stat_t
+	require.NoError(t, unix.Fstat(int(lock.Fd()), &st))
+	inode := fmt.Sprintf(":%d ", st.Ino)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		locks, err := os.ReadFile("/proc/locks")
+		require.NoError(t, err)
+		for _, line := range strings.Split(string(locks), "\n") {
+			if strings.Contains(line, "->") && strings.Contains(line, inode) {
+				return
+			}
+		}
+		require.True(t, time.Now().Before(deadline), "mydocker never waited for the layer lock")
+	}
 }
 
 // Two containers of one image write into layers of their own, and the

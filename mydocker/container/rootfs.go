@@ -99,9 +99,9 @@ func checkOverlay(stateRoot string) error {
 // the container only from the moment it exists.
 func stopIfInterrupted(signals chan os.Signal) error {
 	select {
-	case sig := <-signals:
-		name := unix.SignalName(sig.(unix.Signal))
-		return &Error{Code: 128 + int(sig.(unix.Signal)), Err: fmt.Errorf("%s before the container started: nothing was run", name)}
+	case caught := <-signals:
+		sig := caught.(unix.Signal)
+		return &Error{Code: 128 + int(sig), Err: fmt.Errorf("%s before the container started: nothing was run", unix.SignalName(sig))}
 	default:
 		return nil
 	}

@@ -242,7 +242,7 @@ func decodeReport(t *testing.T, output string, r result) report.Report {
 func (e *env) requireOwnCgroup(cg report.Cgroup, r result) {
 	e.t.Helper()
 	hierarchies := map[int][]string{2: {""}, 1: {"memory", "cpu", "cpuset", "pids"}}[cg.Version]
-	if cg.Version == 1 && isCgroup2("/sys/fs/cgroup/unified") {
+	if cg.Version == 1 && report.IsCgroup2("/sys/fs/cgroup/unified") {
 		hierarchies = append(hierarchies, "") // hybrid: the v2 tree tracks the container too
 	}
 	own := regexp.MustCompile(`^/` + e.cgroupParent + `/[0-9a-f]{64}$`)
@@ -258,15 +258,10 @@ func requireCgroupV2(t *testing.T) {
 }
 
 func cgroupVersion(t *testing.T) int {
-	if isCgroup2("/sys/fs/cgroup") {
+	if report.IsCgroup2("/sys/fs/cgroup") {
 		return 2
 	}
 	return 1
-}
-
-func isCgroup2(dir string) bool {
-	var st unix.Statfs_t
-	return unix.Statfs(dir, &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC
 }
 
 func readCgroupFile(t *testing.T, dir, name string) string {
@@ -378,7 +373,7 @@ func (e *env) sweepCgroups() {
 		})
 		for i := len(dirs) - 1; i >= 0; i-- {
 			killCgroupProcesses(dirs[i])
-			removeWhenEmpty(dirs[i])
+			_ = removeWhenEmpty(dirs[i], 2*time.Second)
 		}
 	}
 }
@@ -392,13 +387,16 @@ func killCgroupProcesses(dir string) {
 	}
 }
 
-// removeWhenEmpty removes a cgroup, waiting a moment for killed processes
-// to leave it.
-func removeWhenEmpty(dir string) {
-	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if err := unix.Rmdir(dir); err == nil || !errors.Is(err, unix.EBUSY) {
-			return
+// removeWhenEmpty removes a cgroup, retrying while the kernel says it is
+// busy: processes take a moment to leave it after they are killed.
+func removeWhenEmpty(dir string, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	for {
+		err := unix.Rmdir(dir)
+		if err == nil || !errors.Is(err, unix.EBUSY) || time.Now().After(deadline) {
+			return err
 		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -409,11 +407,6 @@ func (e *env) removeLeftoverCgroup() {
 	left := e.containerCgroups()
 	require.NotEmpty(e.t, left, "the killed container's cgroup")
 	for _, dir := range left {
-		deadline := time.Now().Add(5 * time.Second)
-		for err := unix.Rmdir(dir); err != nil; err = unix.Rmdir(dir) {
-			require.ErrorIs(e.t, err, syscall.EBUSY, "removing %s", dir)
-			require.True(e.t, time.Now().Before(deadline), "%s still holds processes after 5s", dir)
-			time.Sleep(10 * time.Millisecond)
-		}
+		require.NoError(e.t, removeWhenEmpty(dir, 5*time.Second), "the killed container's processes should be gone")
 	}
 }

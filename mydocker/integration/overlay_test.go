@@ -26,9 +26,7 @@ func TestImageIsUnpackedOnceAndShared(t *testing.T) {
 	second := decodeReport(t, r.stdout, r)
 	assert.Contains(t, r.stderr, "already unpacked", r.String())
 	assert.NotContains(t, r.stderr, "unpacking", r.String())
-	layers, err := filepath.Glob(filepath.Join(e.root, "layers", "[0-9a-f]*"))
-	require.NoError(t, err)
-	assert.Len(t, layers, 1, "one layer for the image, whatever the number of containers")
+	e.onlyLayer()
 	assert.Equal(t, "overlay", second.Mounts[0].FSType, "the container's / is an overlay mount\n%s", r)
 }
 
@@ -87,16 +85,15 @@ func waitForLockWaiter(t *testing.T, lock *os.File) {
 	var st unix.Stat_t
 	require.NoError(t, unix.Fstat(int(lock.Fd()), &st))
 	inode := fmt.Sprintf(":%d ", st.Ino)
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		locks, err := os.ReadFile("/proc/locks")
-		require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		locks, _ := os.ReadFile("/proc/locks")
 		for _, line := range strings.Split(string(locks), "\n") {
 			if strings.Contains(line, "->") && strings.Contains(line, inode) {
-				return
+				return true
 			}
 		}
-		require.True(t, time.Now().Before(deadline), "mydocker never waited for the layer lock")
-	}
+		return false
+	}, 10*time.Second, 10*time.Millisecond, "mydocker never waited for the layer lock")
 }
 
 // Two containers of one image write into layers of their own, and the
@@ -155,16 +152,5 @@ func TestStateRootOnOverlayIsRefused(t *testing.T) {
 
 func (e *env) onlyLayer() string {
 	e.t.Helper()
-	layers, err := filepath.Glob(filepath.Join(e.root, "layers", "[0-9a-f]*"))
-	require.NoError(e.t, err)
-	require.Len(e.t, layers, 1)
-	return layers[0]
-}
-
-func (e *env) onlyContainerDir() string {
-	e.t.Helper()
-	dirs, err := filepath.Glob(filepath.Join(e.root, "containers", "*"))
-	require.NoError(e.t, err)
-	require.Len(e.t, dirs, 1)
-	return dirs[0]
+	return e.only("layers/[0-9a-f]*", "one layer for the image, whatever the number of containers")
 }

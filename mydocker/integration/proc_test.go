@@ -167,11 +167,8 @@ func readFile(t *testing.T, dir, name string) string {
 func (r *running) waitForPID1(comm string) {
 	r.t.Helper()
 	pid := r.containerPID()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+	require.Eventually(r.t, func() bool {
 		data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
-		if strings.TrimSpace(string(data)) == comm {
-			return
-		}
-		require.True(r.t, time.Now().Before(deadline), "PID 1 did not become %s within 10s\n%s", comm, r)
-	}
+		return strings.TrimSpace(string(data)) == comm
+	}, 10*time.Second, 10*time.Millisecond, "PID 1 did not become %s within 10s\n%s", comm, r)
 }

@@ -133,10 +133,21 @@ func (e *env) checkContainerDirsRemoved() {
 // mydocker was killed, and fails the test if there is none.
 func (e *env) removeLeftoverContainerDir() {
 	e.t.Helper()
-	entries, err := os.ReadDir(filepath.Join(e.root, "containers"))
+	require.NoError(e.t, os.RemoveAll(e.onlyContainerDir()))
+}
+
+func (e *env) onlyContainerDir() string {
+	e.t.Helper()
+	return e.only("containers/*", "the container's directory in the state root")
+}
+
+// only returns the one path that pattern matches in the test's state root.
+func (e *env) only(pattern, what string) string {
+	e.t.Helper()
+	matches, err := filepath.Glob(filepath.Join(e.root, pattern))
 	require.NoError(e.t, err)
-	require.Len(e.t, entries, 1, "the killed container's directory")
-	require.NoError(e.t, os.RemoveAll(filepath.Join(e.root, "containers", entries[0].Name())))
+	require.Len(e.t, matches, 1, what)
+	return matches[0]
 }
 
 // The probe, run from the image, sees the image's files and the mounts

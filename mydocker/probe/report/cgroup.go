@@ -44,8 +44,7 @@ var cgroupFiles = map[int]map[string][]string{
 // under /sys/fs/cgroup. A file missing on this kernel is left out.
 func ReadCgroup() (Cgroup, error) {
 	cg := Cgroup{Version: 1, Paths: map[string]string{}, Files: map[string]string{}}
-	var st unix.Statfs_t
-	if unix.Statfs("/sys/fs/cgroup", &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {
+	if IsCgroup2("/sys/fs/cgroup") {
 		cg.Version = 2
 	}
 	data, err := os.ReadFile("/proc/self/cgroup")
@@ -67,6 +66,12 @@ func ReadCgroup() (Cgroup, error) {
 		}
 	}
 	return cg, nil
+}
+
+// IsCgroup2 tells whether dir is a cgroup v2 mount.
+func IsCgroup2(dir string) bool {
+	var st unix.Statfs_t
+	return unix.Statfs(dir, &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC
 }
 
 // PathOf finds the cgroup in the hierarchy of one controller, which on v1

@@ -53,27 +53,32 @@ func TestMain(m *testing.M) {
 			"Run them as root: sudo make test (or sudo make test CH=<slug>).")
 		os.Exit(1)
 	}
+	os.Exit(runTests(m))
+}
+
+// runTests builds what the tests need, runs them, and removes what it
+// built, also when a build fails half-way.
+func runTests(m *testing.M) int {
 	binDir, err := buildBinaries()
+	if binDir != "" {
+		defer os.RemoveAll(binDir)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		return 1
 	}
 	setContainerPaths()
 	//book:add rootfs
 	imageDir, err := buildTestImage()
+	if imageDir != "" {
+		defer os.RemoveAll(imageDir)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		return 1
 	}
 	//book:end
-	code := m.Run()
-	//book:add rootfs
-	os.RemoveAll(imageDir)
-	//book:end
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
-	os.Exit(code)
+	return m.Run()
 }
 
 // buildBinaries builds this stage's mydocker and a static probe into a
@@ -112,7 +117,7 @@ func buildBinaries() (string, error) {
 
 // usePrebuilt takes mydocker, probe and busybox from dir, for machines that
 // have no Go toolchain, such as the cgroup v2 test VM. It returns "" so that
-// TestMain removes nothing.
+// runTests removes nothing.
 func usePrebuilt(dir string) (string, error) {
 	fmt.Fprintf(os.Stderr, "integration tests with the binaries in %s\n", dir)
 	mydockerBin, probeBin, busyboxBin = filepath.Join(dir, "mydocker"), filepath.Join(dir, "probe"), filepath.Join(dir, "busybox")

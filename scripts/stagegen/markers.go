@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"slices"
 	"strings"
 
 	"github.com/mydocker-book/mydocker/chapters"
@@ -77,11 +78,38 @@ type marker struct {
 	args      []string
 }
 
+// String is the marker as written, with its spacing normalised.
+func (m marker) String() string {
+	return strings.Join(append([]string{markerPrefix + m.directive}, m.args...), " ")
+}
+
 // openBlock is an add or replace block whose //book:end has not been seen yet.
 type openBlock struct {
 	marker
-	span span
+	span   span
+	argsOK bool   // the opener has the right number of arguments, so a closer can name it
+	inside string // the block that holds this one, as "//book:add a of line 3"; empty at the top level
+	holds  string // the first block opened inside this one, in the same form; empty if none
 }
+
+// needsName says whether the closer must repeat the opener's arguments. In
+// nested code a bare //book:end does not say which block it ends, and a
+// misplaced one silently moves lines to another chapter.
+func (b openBlock) needsName() bool { return b.inside != "" || b.holds != "" }
+
+// namedCloser is the //book:end that names this block.
+func (b openBlock) namedCloser() string { return marker{directive: "end", args: b.args}.String() }
+
+// closerHint is the //book:end to suggest for this block: named where a name is required.
+func (b openBlock) closerHint() string {
+	if b.argsOK && b.needsName() {
+		return b.namedCloser()
+	}
+	return markerPrefix + "end"
+}
+
+// where names the block for messages about other lines.
+func (b openBlock) where() string { return fmt.Sprintf("%s of line %d", b.marker, b.line) }
 
 // parseMarkers reads the markers of a Go file and checks them. It reports
 // every problem it finds, not just the first, so one run of `check` lists
@@ -234,8 +262,8 @@ func (p *fileParser) walkLines(lines []string) {
 		p.result.lines = append(p.result.lines, line)
 	}
 	for _, block := range p.stack {
-		p.errorf(block.line, "//book:%s opened here is still open at the end of the file: close it with //book:end",
-			block.directive)
+		p.errorf(block.line, "//book:%s opened here is still open at the end of the file: close it with %s",
+			block.directive, block.closerHint())
 	}
 }
 
@@ -291,10 +319,22 @@ func (p *fileParser) enclosingStart() (int, string) {
 	return p.result.since, "the file (//book:file)"
 }
 
+// push opens a block. It records the nesting on both sides because the
+// closers of nested blocks and of the blocks that hold them must be named.
+func (p *fileParser) push(block openBlock) {
+	if len(p.stack) > 0 {
+		parent := &p.stack[len(p.stack)-1]
+		block.inside = parent.where()
+		if parent.holds == "" {
+			parent.holds = block.where()
+		}
+	}
+	p.stack = append(p.stack, block)
+}
+
 func (p *fileParser) openAdd(m marker) {
-	outer := p.current()
-	block := openBlock{marker: m, span: outer}
-	if p.wantArgs(m, 1, "//book:add SLUG") {
+	block := openBlock{marker: m, span: p.current(), argsOK: p.wantArgs(m, 1, "//book:add SLUG")}
+	if block.argsOK {
 		if from, ok := p.slugIndex(m, m.args[0]); ok {
 			if start, what := p.enclosingStart(); from < start {
 				p.errorf(m.line, "out of order: //book:add %s starts before %s, which starts at chapter %q; "+
@@ -304,12 +344,12 @@ func (p *fileParser) openAdd(m marker) {
 			}
 		}
 	}
-	p.stack = append(p.stack, block)
+	p.push(block)
 }
 
 func (p *fileParser) openReplace(m marker) {
-	block := openBlock{marker: m, span: p.current()}
-	if p.wantArgs(m, 2, "//book:replace FROM TO") {
+	block := openBlock{marker: m, span: p.current(), argsOK: p.wantArgs(m, 2, "//book:replace FROM TO")}
+	if block.argsOK {
 		from, okFrom := p.slugIndex(m, m.args[0])
 		to, okTo := p.slugIndex(m, m.args[1])
 		start, what := p.enclosingStart()
@@ -325,18 +365,44 @@ func (p *fileParser) openReplace(m marker) {
 			block.span = span{from, min(to, block.span.until)}
 		}
 	}
-	p.stack = append(p.stack, block)
+	p.push(block)
 }
 
+// closeBlock ends the innermost open block. A closer that names the wrong
+// block still ends the innermost one: guessing which block was meant would
+// only move the mistake to other lines.
 func (p *fileParser) closeBlock(m marker) {
-	if len(m.args) > 0 {
-		p.errorf(m.line, "//book:end takes no argument")
-	}
 	if len(p.stack) == 0 {
 		p.errorf(m.line, "//book:end without an open //book:add or //book:replace block")
 		return
 	}
+	block := p.stack[len(p.stack)-1]
 	p.stack = p.stack[:len(p.stack)-1]
+	p.checkCloserName(m, block)
+}
+
+// checkCloserName enforces named closers: a name, if given, must repeat the
+// opener's arguments exactly, and nested code must use names.
+func (p *fileParser) checkCloserName(m marker, block openBlock) {
+	if !block.argsOK {
+		return // the opener's arguments are already reported as wrong; no name could match them
+	}
+	switch {
+	case len(m.args) > 0 && !slices.Equal(m.args, block.args):
+		p.errorf(m.line, "%s does not match its block, the %s: write %s",
+			m, block.where(), block.namedCloser())
+	case len(m.args) == 0 && block.needsName():
+		p.errorf(m.line, "name this closer: %s (it closes the %s, which %s)",
+			block.namedCloser(), block.where(), nestingReason(block))
+	}
+}
+
+// nestingReason says why a block's closer must be named.
+func nestingReason(block openBlock) string {
+	if block.inside != "" {
+		return "is nested in the " + block.inside
+	}
+	return "holds the " + block.holds
 }
 
 func (p *fileParser) fileMarker(m marker) {

@@ -65,6 +65,7 @@ func TestFileMarkerHidesTheFileBeforeItsChapter(t *testing.T) {
 	assert.Equal(t, "\npackage x\n", string(text))
 }
 
+// Nested blocks need named closers; like bare ones, they never reach a stage.
 func TestNestedBlocks(t *testing.T) {
 	src := `package x
 
@@ -73,11 +74,11 @@ func f() {
 	println("b")
 	//book:replace b c
 	// println("b, until c")
-	//book:end
+	//book:end b c
 	//book:add c
 	println("c")
-	//book:end
-	//book:end
+	//book:end c
+	//book:end b
 }
 `
 	assert.Equal(t, "package x\n\nfunc f() {\n}\n", renderAt(t, src, "a"))
@@ -103,14 +104,16 @@ func TestMarkerErrorsNameFileAndLine(t *testing.T) {
 		{"unknown directive", "package x\n\n//book:frobnicate a\n", "x.go:3:", "unknown marker //book:frobnicate"},
 		{"end without block", "package x\n\n//book:end\n", "x.go:3:", "without an open"},
 		{"block open at end", "package x\n\nfunc f() {\n\t//book:add a\n}\n", "x.go:4:", "still open"},
-		{"inner add before outer", "package x\n\n//book:add b\n//book:add a\n//book:end\n//book:end\n",
+		{"outer block open at end", "package x\n\n//book:add a\n//book:add b\n//book:end b\n",
+			"x.go:3:", "still open at the end of the file: close it with //book:end a"},
+		{"inner add before outer", "package x\n\n//book:add b\n//book:add a\n//book:end a\n//book:end b\n",
 			"x.go:4:", "out of order"},
 		{"add before file", "//book:file b\n\npackage x\n\n//book:add a\n//book:end\n", "x.go:5:", "out of order"},
 		{"replace to before from", "package x\n\n//book:replace b a\n// x\n//book:end\n", "x.go:3:", "out of order"},
 		{"replace to equals from", "package x\n\n//book:replace b b\n// x\n//book:end\n", "x.go:3:", "out of order"},
-		{"replace before its add", "package x\n\n//book:add b\n//book:replace a c\n// x\n//book:end\n//book:end\n",
+		{"replace before its add", "package x\n\n//book:add b\n//book:replace a c\n// x\n//book:end a c\n//book:end b\n",
 			"x.go:4:", "out of order"},
-		{"marker inside replace", "package x\n\n//book:replace a b\n//book:add b\n//book:end\n//book:end\n",
+		{"marker inside replace", "package x\n\n//book:replace a b\n//book:add b\n//book:end b\n//book:end a b\n",
 			"x.go:4:", "inside the replace block opened at line 3"},
 		{"code inside replace", "package x\n\n//book:replace a b\nvar v = 1\n//book:end\n", "x.go:4:", "not a comment"},
 		{"file after package", "package x\n\n//book:file a\n", "x.go:3:", "before the package clause"},
@@ -139,6 +142,67 @@ func TestEveryMarkerErrorIsReported(t *testing.T) {
 	assert.Contains(t, errs[0].Error(), "x.go:3:")
 	assert.Contains(t, errs[1].Error(), "x.go:5:")
 	assert.Contains(t, errs[2].Error(), "x.go:6:")
+}
+
+// nestedSrc is a file whose add block a holds an add block b (line 6) and a
+// replace block a c (line 9). The closers of b, of the replace and of a
+// (lines 8, 11 and 12) are given.
+func nestedSrc(closeB, closeReplace, closeA string) string {
+	return "package x\n\n//book:add a\nvar v = 1\n\n//book:add b\nvar w = 2\n" + closeB + "\n" +
+		"//book:replace a c\n// var old = 3\n" + closeReplace + "\n" + closeA + "\n"
+}
+
+// flatSrc is a file with an add block (line 3) and a replace block (line 6)
+// side by side, closed at lines 5 and 8 by the closers given.
+func flatSrc(closeAdd, closeReplace string) string {
+	return "package x\n\n//book:add b\nvar v = 1\n" + closeAdd + "\n//book:replace a b\n// var v = 0\n" + closeReplace + "\n"
+}
+
+func TestCloserNames(t *testing.T) {
+	cases := []struct {
+		name, src string
+		want      []string // every error, in order; none if the file is right
+	}{
+		{"right names pass", nestedSrc("//book:end b", "//book:end a c", "//book:end a"), nil},
+		{"bare closers of flat blocks pass", flatSrc("//book:end", "//book:end"), nil},
+		{"named closers of flat blocks pass", flatSrc("//book:end b", "//book:end a b"), nil},
+		{"wrong name", nestedSrc("//book:end c", "//book:end a c", "//book:end a"), []string{
+			"x.go:8: //book:end c does not match its block, the //book:add b of line 6: write //book:end b"}},
+		{"wrong name on a flat block", flatSrc("//book:end a", "//book:end"), []string{
+			"x.go:5: //book:end a does not match its block, the //book:add b of line 3: write //book:end b"}},
+		{"too many arguments", nestedSrc("//book:end b c", "//book:end a c", "//book:end a"), []string{
+			"x.go:8: //book:end b c does not match its block, the //book:add b of line 6: write //book:end b"}},
+		{"replace closer with one slug", nestedSrc("//book:end b", "//book:end a", "//book:end a"), []string{
+			"x.go:11: //book:end a does not match its block, the //book:replace a c of line 9: write //book:end a c"}},
+		{"replace closer with slugs swapped", flatSrc("//book:end", "//book:end b a"), []string{
+			"x.go:8: //book:end b a does not match its block, the //book:replace a b of line 6: write //book:end a b"}},
+		{"bare closer of nested add", nestedSrc("//book:end", "//book:end a c", "//book:end a"), []string{
+			"x.go:8: name this closer: //book:end b (it closes the //book:add b of line 6, " +
+				"which is nested in the //book:add a of line 3)"}},
+		{"bare closer of nested replace", nestedSrc("//book:end b", "//book:end", "//book:end a"), []string{
+			"x.go:11: name this closer: //book:end a c (it closes the //book:replace a c of line 9, " +
+				"which is nested in the //book:add a of line 3)"}},
+		{"bare closer of the outer block", nestedSrc("//book:end b", "//book:end a c", "//book:end"), []string{
+			"x.go:12: name this closer: //book:end a (it closes the //book:add a of line 3, " +
+				"which holds the //book:add b of line 6)"}},
+		{"every bare closer is reported", nestedSrc("//book:end", "//book:end", "//book:end"), []string{
+			"x.go:8: name this closer: //book:end b (it closes the //book:add b of line 6, " +
+				"which is nested in the //book:add a of line 3)",
+			"x.go:11: name this closer: //book:end a c (it closes the //book:replace a c of line 9, " +
+				"which is nested in the //book:add a of line 3)",
+			"x.go:12: name this closer: //book:end a (it closes the //book:add a of line 3, " +
+				"which holds the //book:add b of line 6)"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, errs := parseMarkers("x.go", []byte(c.src), fakeOrder())
+			var got []string
+			for _, err := range errs {
+				got = append(got, err.Error())
+			}
+			assert.Equal(t, c.want, got)
+		})
+	}
 }
 
 func TestMarkerLikeTextInStringsIsNotAMarker(t *testing.T) {

@@ -48,9 +48,6 @@ func (cg *v2Cgroup) Path() string       { return "/" + cg.path }
 func (cg *v2Cgroup) Join(pid int) error { return joinCgroup(cg.dir(), pid) }
 func (cg *v2Cgroup) Destroy() error     { return removeCgroup(cg.dir()) }
 
-// managed are the controllers whose files this package writes.
-var managed = []string{"cpu", "cpuset", "memory", "pids"}
-
 // v2Controllers picks the controllers to enable for a container: every one
 // we manage that the kernel offers, so that its usage is accounted even
 // without a limit. A controller that a limit needs must be there.
@@ -159,22 +156,4 @@ func v2Settings(res Resources, swapAccounted bool) []setting {
 		s = append(s, setting{"pids.max", pidsMax(res.PidsLimit)})
 	}
 	return s
-}
-
-func cpusetSettings(res Resources) []setting {
-	var s []setting
-	if res.CpusetCpus != "" {
-		s = append(s, setting{"cpuset.cpus", res.CpusetCpus})
-	}
-	if res.CpusetMems != "" {
-		s = append(s, setting{"cpuset.mems", res.CpusetMems})
-	}
-	return s
-}
-
-func pidsMax(limit int64) string {
-	if limit < 0 {
-		return "max"
-	}
-	return itoa(limit)
 }

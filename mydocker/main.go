@@ -14,10 +14,13 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/mydocker-book/mydocker/mydocker/container"
+	"github.com/mydocker-book/mydocker/mydocker/faults"
 )
 
 func main() {
-	os.Exit(exitCode(newApp().Run(os.Args)))
+	status := exitCode(newApp().Run(os.Args))
+	faults.Report() // in the tests' fault-injecting build only
+	os.Exit(status)
 }
 
 func newApp() *cli.App {
@@ -28,12 +31,10 @@ func newApp() *cli.App {
 		Usage: "a small container runtime, built chapter by chapter",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "debug", Usage: "trace every kernel-level step on stderr"},
-			//book:add rootfs
 			&cli.StringFlag{
 				Name: "root", Value: "/var/lib/mydocker", EnvVars: []string{"MYDOCKER_ROOT"},
 				Usage: "the state root: where images and containers are kept",
 			},
-			//book:end
 		},
 		Before:         setUpLogging,
 		Commands:       []*cli.Command{runCommand(), initCommand()},

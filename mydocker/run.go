@@ -77,14 +77,14 @@ func configFromFlags(ctx *cli.Context) (container.Config, error) {
 		// Args:        ctx.Args().Slice(),
 		//book:end
 		//book:add rootfs
-		Image:     ctx.Args().First(),
-		Args:      ctx.Args().Tail(),
-		StateRoot: ctx.String("root"),
+		Image: ctx.Args().First(),
+		Args:  ctx.Args().Tail(),
 		//book:end
 		Hostname:    hostname,
 		Interactive: ctx.Bool("interactive"),
 		TTY:         ctx.Bool("tty"),
 		Debug:       ctx.Bool("debug"),
+		StateRoot:   ctx.String("root"),
 	}
 	//book:add volumes
 	for _, spec := range ctx.StringSlice("volume") {

@@ -9,32 +9,60 @@ import (
 	"github.com/mydocker-book/mydocker/mydocker/cgroups"
 )
 
-// Config is everything the init needs to know to set up the container.
+// Config is what the user asked for: `mydocker run`'s flags and arguments.
+// What mydocker works out from it (paths, the cgroup) belongs to the
+// Container; what the init needs to know travels as an initConfig.
 type Config struct {
 	ID          string   // 64 hex digits, as Docker's
 	Args        []string // the user's command, exactly as typed
 	Hostname    string
-	Interactive bool // keep standard input open
-	TTY         bool // the container gets the terminal
-	Debug       bool
+	Interactive bool   // keep standard input open
+	TTY         bool   // the container gets a terminal
+	Debug       bool   // trace every kernel-level step
+	StateRoot   string // where containers (and, from the rootfs chapter, images) are kept
 	//book:add rootfs
-	Image     string // the image's name
-	StateRoot string // where images and containers are kept
-	Rootfs    string // the host directory that becomes the container's /
-	//book:end
-	//book:add overlay
-	Layer string // the image's read-only layer: overlay's lowerdir
-	Upper string // the container's own layer: overlay's upperdir
-	Work  string // overlay's scratch space, on the same filesystem as Upper
+	Image string // the image's name
 	//book:end
 	//book:add volumes
 	Volumes []Volume // host paths bound into the container
 	//book:end
 	//book:add cgroups
-	Resources    cgroups.Resources // the limits, written by the parent before the command starts
+	Resources    cgroups.Resources // the limits
 	CgroupParent string            // the container's cgroup is CgroupParent/ID
 	//book:end
 }
+
+//book:add proc
+
+// initConfig is what the init reads from its config pipe: only what it
+// needs to set up the container from the inside, and nothing else.
+type initConfig struct {
+	Args     []string
+	Hostname string
+	//book:add rootfs
+	Rootfs rootfsDirs // the root filesystem to mount and pivot into
+	TTY    bool       // make a terminal and send it to mydocker
+	//book:end rootfs
+	//book:add volumes
+	Volumes []Volume
+	//book:end volumes
+}
+
+func (c *Container) initConfig() initConfig {
+	return initConfig{
+		Args:     c.Args,
+		Hostname: c.Hostname,
+		//book:add rootfs
+		Rootfs: c.rootfs,
+		TTY:    c.TTY,
+		//book:end rootfs
+		//book:add volumes
+		Volumes: c.Volumes,
+		//book:end volumes
+	}
+}
+
+//book:end proc
 
 // NewID returns a random container id of 64 hex digits.
 func NewID() string {

@@ -22,7 +22,7 @@ import (
 // mydocker copies between the master and its own terminal.
 
 // consoleSocketFD is the init's end of the console socket: the third of
-// exec.Cmd.ExtraFiles, after the two pipes of the proc chapter.
+// exec.Cmd.ExtraFiles, after the config and exec pipes.
 const consoleSocketFD = 5
 
 // newConsoleSocket makes the socket pair a pty's master travels over: only
@@ -99,19 +99,30 @@ func sendFile(socket int, f *os.File) error {
 }
 
 // receiveFile is mydocker's side: it waits for the init to send the master.
-// End of file means the init failed before; the exec pipe says why.
+// It returns nil and no error at the end of file, when the init closed the
+// socket without sending anything: it failed before, and the exec pipe
+// says why.
 func receiveFile(socket *os.File) (*os.File, error) {
 	buf, oob := make([]byte, 8), make([]byte, unix.CmsgSpace(4))
-	_, oobn, _, _, err := unix.Recvmsg(int(socket.Fd()), buf, oob, 0)
+	n, oobn, _, _, err := unix.Recvmsg(int(socket.Fd()), buf, oob, 0)
 	if err != nil {
 		return nil, fmt.Errorf("receiving the container's terminal: %w", err)
 	}
-	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-	if err != nil || len(msgs) == 0 {
+	if n == 0 && oobn == 0 {
 		return nil, nil
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil {
+		return nil, fmt.Errorf("reading the console socket's control message: %w", err)
+	}
+	if len(msgs) == 0 {
+		return nil, errors.New("the init sent no terminal over the console socket")
 	}
 	fds, err := unix.ParseUnixRights(&msgs[0])
 	if err != nil || len(fds) != 1 {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
 		return nil, errors.New("the init sent no terminal over the console socket")
 	}
 	return os.NewFile(uintptr(fds[0]), "pty-master"), nil

@@ -67,7 +67,7 @@ func startContainer() error {
 	// if err := mountProc(); err != nil {
 	// 	return err
 	// }
-	//book:end
+	//book:end proc rootfs
 	//book:add rootfs
 	if err := enterRootfs(cfg); err != nil {
 		return err
@@ -77,7 +77,7 @@ func startContainer() error {
 			return err
 		}
 	}
-	//book:end
+	//book:end rootfs
 	if err := setHostname(cfg.Hostname); err != nil {
 		return err
 	}
@@ -117,7 +117,7 @@ func keepParentDeathSignal() error {
 	return nil
 }
 
-//book:end
+//book:end proc
 
 func setHostname(name string) error {
 	logrus.Debugf("sethostname(%q)", name)

@@ -4,6 +4,7 @@ package container
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
@@ -34,4 +35,54 @@ func makeMountsPrivate() error {
 // 	}
 // 	return nil
 // }
+//book:end
+
+//book:add rootfs
+
+// mount is mount(2), traced.
+func mount(source, target, fstype string, flags uintptr, data string) error {
+	logrus.Debugf("mount(%q, %q, %q, %s, %q)", source, target, fstype, mountFlagNames(flags), data)
+	if err := unix.Mount(source, target, fstype, flags, data); err != nil {
+		return fmt.Errorf("mounting %s (%s) on %s: %w", source, fstype, target, err)
+	}
+	return nil
+}
+
+// flagNames names the bits of a flags argument, for the --debug trace.
+type flagNames []struct {
+	flag uintptr
+	name string
+}
+
+func (f flagNames) names(flags uintptr) string {
+	var names []string
+	for _, n := range f {
+		if flags&n.flag != 0 {
+			names = append(names, n.name)
+		}
+	}
+	if len(names) == 0 {
+		return "0"
+	}
+	return strings.Join(names, "|")
+}
+
+var mountFlagNames = flagNames{
+	{unix.MS_RDONLY, "MS_RDONLY"}, {unix.MS_NOSUID, "MS_NOSUID"}, {unix.MS_NODEV, "MS_NODEV"},
+	{unix.MS_NOEXEC, "MS_NOEXEC"}, {unix.MS_STRICTATIME, "MS_STRICTATIME"}, {unix.MS_REMOUNT, "MS_REMOUNT"},
+	{unix.MS_BIND, "MS_BIND"}, {unix.MS_REC, "MS_REC"}, {unix.MS_PRIVATE, "MS_PRIVATE"},
+}.names
+
+// makeReadOnly makes the mount at target, and every mount below it,
+// read-only. A bind mount shares its files with its source: this changes
+// only the mounts, in the container's namespace, not the host's view.
+func makeReadOnly(target string) error {
+	logrus.Debugf("mount_setattr(%q, AT_RECURSIVE, MOUNT_ATTR_RDONLY)", target)
+	attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
+	if err := unix.MountSetattr(unix.AT_FDCWD, target, unix.AT_RECURSIVE, attr); err != nil {
+		return fmt.Errorf("making %s read-only: %w", target, err)
+	}
+	return nil
+}
+
 //book:end

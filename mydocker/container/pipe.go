@@ -3,12 +3,12 @@
 package container
 
 import (
+	"encoding/gob"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 
 	"github.com/sirupsen/logrus"
 )
@@ -20,7 +20,8 @@ const (
 	execPipeFD = 4 // a failure, from the init to the parent; closed by execve
 )
 
-// initPipes are the parent's ends of the pipes to the init.
+// initPipes are the parent's ends of the pipes to the init. The step that
+// uses a pipe up closes it and clears its field; close closes the rest.
 type initPipes struct {
 	config *os.File // we write the configuration here
 	exec   *os.File // we read here until the init has exec'd the command
@@ -29,22 +30,24 @@ type initPipes struct {
 	//book:end
 }
 
-func (p initPipes) close() {
-	p.config.Close()
-	p.exec.Close()
+// close closes the pipes still open.
+func (p *initPipes) close() {
+	closeAll([]*os.File{p.config, p.exec})
 	//book:add rootfs
-	if p.console != nil {
-		p.console.Close()
-	}
+	closeAll([]*os.File{p.console})
 	//book:end
+	*p = initPipes{}
 }
 
-// sendConfig writes the configuration to the init as JSON, then closes the
-// pipe: the end of file is what tells the init to go on.
-func sendConfig(pipe *os.File, cfg Config) error {
+// sendConfig writes the configuration to the init, then closes the pipe:
+// the end of file is what tells the init to go on. The encoding is gob,
+// which carries a Go string as its bytes: a Linux path or argument may
+// hold any byte but NUL, and need not be valid UTF-8, which JSON would
+// change (it turns such bytes into U+FFFD).
+func sendConfig(pipe *os.File, cfg initConfig) error {
 	defer pipe.Close()
 	logrus.Debugf("sending the command %q to the init over its pipe", cfg.Args)
-	if err := json.NewEncoder(pipe).Encode(cfg); err != nil {
+	if err := gob.NewEncoder(pipe).Encode(cfg); err != nil {
 		return fmt.Errorf("sending the configuration to the init: %w", err)
 	}
 	return nil
@@ -52,11 +55,15 @@ func sendConfig(pipe *os.File, cfg Config) error {
 
 // readConfig is the init's side: it blocks until the parent has written the
 // whole configuration and closed its end.
-func readConfig() (Config, error) {
+func readConfig() (initConfig, error) {
 	pipe := os.NewFile(initPipeFD, "init-pipe")
 	defer pipe.Close()
-	var cfg Config
-	if err := json.NewDecoder(pipe).Decode(&cfg); err != nil {
+	return decodeConfig(pipe)
+}
+
+func decodeConfig(r io.Reader) (initConfig, error) {
+	var cfg initConfig
+	if err := gob.NewDecoder(r).Decode(&cfg); err != nil {
 		return cfg, fmt.Errorf("reading the configuration from the parent: %w", err)
 	}
 	return cfg, nil
@@ -97,10 +104,4 @@ func reportFailure(pipe *os.File, err error) int {
 		fmt.Fprintf(os.Stderr, "mydocker init: %v (and the parent could not be told: %v)\n", err, sendErr)
 	}
 	return failed.Code
-}
-
-// killInit stops an init that will never get its configuration.
-func killInit(cmd *exec.Cmd) {
-	_ = cmd.Process.Kill()
-	_ = cmd.Wait()
 }

@@ -10,33 +10,44 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
 	"github.com/mydocker-book/mydocker/mydocker/image"
 )
 
-// containerDir is where a container's own files live on the host, in the
-// state root: containers/ID.
-func containerDir(cfg Config) string {
-	return filepath.Join(cfg.StateRoot, "containers", cfg.ID)
+// rootfsDirs are the host directories of a container's root filesystem,
+// all inside its directory in the state root.
+type rootfsDirs struct {
+	Dir string // the directory that becomes the container's "/"
+	//book:add overlay
+	Lower string // the image's layer, shared and read-only: overlay's lowerdir
+	Upper string // the container's own layer: overlay's upperdir
+	Work  string // overlay's scratch space, on the same filesystem as Upper
+	//book:end
+}
+
+// makeRootfs is the create step that gives the container its root
+// filesystem, from its image.
+func (c *Container) makeRootfs() (err error) {
+	c.rootfs, err = prepareRootfs(c.dir, c.StateRoot, c.Image)
+	return err
 }
 
 //book:replace rootfs overlay
 // // prepareRootfs gives the container a root filesystem of its own: a fresh
-// // copy of the image, unpacked into the container's directory. Every
+// // copy of the image, unpacked into the container's directory dir. Every
 // // container pays for a whole copy; the overlay chapter shares one.
-// func prepareRootfs(cfg *Config) error {
-// 	archive, err := image.Archive(cfg.StateRoot, cfg.Image)
+// func prepareRootfs(dir, stateRoot, imageName string) (rootfsDirs, error) {
+// 	archive, err := image.Archive(stateRoot, imageName)
 // 	if err != nil {
-// 		return err
+// 		return rootfsDirs{}, err
 // 	}
-// 	cfg.Rootfs = filepath.Join(containerDir(*cfg), "rootfs")
-// 	if err := os.MkdirAll(cfg.Rootfs, 0o755); err != nil {
-// 		return fmt.Errorf("creating the container's directory: %w", err)
+// 	dirs := rootfsDirs{Dir: filepath.Join(dir, "rootfs")}
+// 	if err := os.Mkdir(dirs.Dir, 0o755); err != nil {
+// 		return dirs, fmt.Errorf("creating the container's directory: %w", err)
 // 	}
-// 	logrus.Debugf("unpacking %s into %s", archive, cfg.Rootfs)
-// 	return image.UnpackArchive(archive, cfg.Rootfs)
+// 	logrus.Debugf("unpacking %s into %s", archive, dirs.Dir)
+// 	return dirs, image.UnpackArchive(archive, dirs.Dir)
 // }
 //book:end
 
@@ -44,25 +55,29 @@ func containerDir(cfg Config) string {
 
 // prepareRootfs gives the container its layers: the image's, unpacked once
 // and shared read-only by every container of the image, and a writable
-// layer of its own, an empty upper directory with the work directory
-// overlayfs needs beside it. The init mounts them together on rootfs.
-func prepareRootfs(cfg *Config) error {
-	if err := checkOverlay(cfg.StateRoot); err != nil {
-		return err
+// layer of its own in its directory dir, an empty upper directory with the
+// work directory overlayfs needs beside it. The init mounts them together
+// on rootfs.
+func prepareRootfs(dir, stateRoot, imageName string) (rootfsDirs, error) {
+	if err := checkOverlay(stateRoot); err != nil {
+		return rootfsDirs{}, err
 	}
-	layer, err := image.Layer(cfg.StateRoot, cfg.Image)
+	layer, err := image.Layer(stateRoot, imageName)
 	if err != nil {
-		return err
+		return rootfsDirs{}, err
 	}
-	dir := containerDir(*cfg)
-	cfg.Layer = layer
-	cfg.Upper, cfg.Work, cfg.Rootfs = filepath.Join(dir, "upper"), filepath.Join(dir, "work"), filepath.Join(dir, "rootfs")
-	for _, d := range []string{cfg.Upper, cfg.Work, cfg.Rootfs} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return fmt.Errorf("creating the container's directory: %w", err)
+	dirs := rootfsDirs{
+		Dir:   filepath.Join(dir, "rootfs"),
+		Lower: layer,
+		Upper: filepath.Join(dir, "upper"),
+		Work:  filepath.Join(dir, "work"),
+	}
+	for _, d := range []string{dirs.Upper, dirs.Work, dirs.Dir} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			return dirs, fmt.Errorf("creating the container's directory: %w", err)
 		}
 	}
-	return nil
+	return dirs, nil
 }
 
 // checkOverlay finds the two reasons an overlay mount fails before trying,
@@ -74,9 +89,6 @@ func checkOverlay(stateRoot string) error {
 	}
 	if !slices.Contains(strings.Fields(string(filesystems)), "overlay") {
 		return errors.New("overlay is not available in this kernel: load it with `modprobe overlay`")
-	}
-	if err := os.MkdirAll(stateRoot, 0o711); err != nil {
-		return fmt.Errorf("creating the state root %s: %w", stateRoot, err)
 	}
 	var st unix.Statfs_t
 	if err := unix.Statfs(stateRoot, &st); err != nil {
@@ -92,27 +104,3 @@ func checkOverlay(stateRoot string) error {
 }
 
 //book:end
-
-// stopIfInterrupted ends the run when a signal came while the container's
-// files were being prepared, which takes a while for a big image. Until the
-// init starts, a Ctrl-C means "do not start it": chapter 2 keeps signals for
-// the container only from the moment it exists.
-func stopIfInterrupted(signals chan os.Signal) error {
-	select {
-	case caught := <-signals:
-		sig := caught.(unix.Signal)
-		return &Error{Code: 128 + int(sig), Err: fmt.Errorf("%s before the container started: nothing was run", unix.SignalName(sig))}
-	default:
-		return nil
-	}
-}
-
-// removeContainerDir deletes what the container wrote, once it is over. A
-// failure leaves the container's exit status alone and is reported.
-func removeContainerDir(cfg Config) {
-	dir := containerDir(cfg)
-	logrus.Debugf("removing %s", dir)
-	if err := os.RemoveAll(dir); err != nil {
-		logrus.Warnf("removing the container's directory %s: %v; remove it by hand", dir, err)
-	}
-}

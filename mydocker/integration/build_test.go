@@ -21,7 +21,10 @@ import (
 // Built (or copied) once per test binary, in TestMain.
 var (
 	mydockerBin string
-	probeBin    string
+	// mydockerFaultsBin is mydocker built with -tags faults: any step of a
+	// container's phases can be made to fail (phases_test.go).
+	mydockerFaultsBin string
+	probeBin          string
 	// busyboxBin is a static C program for the tests that need one: unlike
 	// the probe (Go installs signal handlers), its "sleep" keeps the kernel's
 	// default signal actions.
@@ -85,8 +88,14 @@ func buildBinaries() (string, error) {
 		return dir, err
 	}
 	mydockerBin, probeBin = filepath.Join(dir, "mydocker"), filepath.Join(dir, "probe")
-	for _, b := range []struct{ out, pkg string }{{mydockerBin, "./mydocker"}, {probeBin, "./mydocker/probe"}} {
-		cmd := exec.Command(goBinary(), "build", "-o", b.out, b.pkg)
+	mydockerFaultsBin = filepath.Join(dir, "mydocker-faults")
+	builds := []struct{ out, pkg, tags string }{
+		{mydockerBin, "./mydocker", ""},
+		{mydockerFaultsBin, "./mydocker", "faults"},
+		{probeBin, "./mydocker/probe", ""},
+	}
+	for _, b := range builds {
+		cmd := exec.Command(goBinary(), "build", "-o", b.out, "-tags="+b.tags, b.pkg)
 		cmd.Dir = root
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
@@ -106,7 +115,8 @@ func buildBinaries() (string, error) {
 func usePrebuilt(dir string) (string, error) {
 	fmt.Fprintf(os.Stderr, "integration tests with the binaries in %s\n", dir)
 	mydockerBin, probeBin, busyboxBin = filepath.Join(dir, "mydocker"), filepath.Join(dir, "probe"), filepath.Join(dir, "busybox")
-	for _, bin := range []string{mydockerBin, probeBin, busyboxBin} {
+	mydockerFaultsBin = filepath.Join(dir, "mydocker-faults")
+	for _, bin := range []string{mydockerBin, mydockerFaultsBin, probeBin, busyboxBin} {
 		if _, err := os.Stat(bin); err != nil {
 			return "", fmt.Errorf("MYDOCKER_TEST_BINARIES: %w", err)
 		}

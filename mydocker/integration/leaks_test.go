@@ -5,10 +5,14 @@ package integration
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // snapshot is what a test could leak, taken before and after it.
@@ -71,4 +75,36 @@ func ourProcesses() []string {
 		list = append(list, fmt.Sprintf("PID %d (%s)", pid, exe))
 	}
 	return list
+}
+
+// checkContainerDirsRemoved fails the test if a container's directory is
+// left in the state root after mydocker has exited.
+func (e *env) checkContainerDirsRemoved() {
+	entries, _ := os.ReadDir(filepath.Join(e.root, "containers"))
+	var left []string
+	for _, entry := range entries {
+		left = append(left, entry.Name())
+	}
+	assert.Empty(e.t, left, "container directories left in %s/containers", e.root)
+}
+
+// removeLeftoverContainerDir removes the directory of a container whose
+// mydocker was killed, and fails the test if there is none.
+func (e *env) removeLeftoverContainerDir() {
+	e.t.Helper()
+	require.NoError(e.t, os.RemoveAll(e.onlyContainerDir()))
+}
+
+func (e *env) onlyContainerDir() string {
+	e.t.Helper()
+	return e.only("containers/*", "the container's directory in the state root")
+}
+
+// only returns the one path that pattern matches in the test's state root.
+func (e *env) only(pattern, what string) string {
+	e.t.Helper()
+	matches, err := filepath.Glob(filepath.Join(e.root, pattern))
+	require.NoError(e.t, err)
+	require.Len(e.t, matches, 1, what)
+	return matches[0]
 }

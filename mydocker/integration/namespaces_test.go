@@ -6,17 +6,21 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/creack/pty"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/mydocker-book/mydocker/mydocker/probe/report"
+	"github.com/mydocker-book/mydocker/mydocker/state"
 )
 
 func TestContainerHasItsOwnNamespaces(t *testing.T) {
@@ -135,10 +139,40 @@ func TestContainerDiesWithMydocker(t *testing.T) {
 	// empty once the kernel has killed the container.
 	e.removeLeftoverCgroup()
 	//book:end
-	//book:add rootfs
-	// And its directory, with its copy of the image.
+	// And its directory, whose state file still says "running", with the
+	// PID and start time of an init that is gone: enough to tell it is dead.
+	st, err := state.Load(e.onlyContainerDir())
+	require.NoError(t, err)
+	assert.Equal(t, state.Running, st.Status)
+	assert.Eventually(t, func() bool {
+		startTime, err := state.ProcessStartTime(st.Pid)
+		return err != nil || startTime != st.PidStartTime
+	}, 5*time.Second, 10*time.Millisecond, "the init (PID %d) should be gone, its PID free or another process's", st.Pid)
 	e.removeLeftoverContainerDir()
-	//book:end
+}
+
+// While the container runs, its state file names its init: the host PID of
+// the container's first process, and that process's start time.
+func TestStateFileRecordsTheRunningContainer(t *testing.T) {
+	e := newEnv(t)
+	run := e.start("run", "--", probeCmd, "sleep")
+	run.expectLine("ready")
+	dir := e.onlyContainerDir()
+	st, err := state.Load(dir)
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Base(dir), st.ID)
+	assert.Equal(t, state.Running, st.Status)
+	assert.Equal(t, run.containerPID(), st.Pid)
+	startTime, err := state.ProcessStartTime(st.Pid)
+	require.NoError(t, err)
+	assert.Equal(t, startTime, st.PidStartTime)
+	require.NotNil(t, st.Started)
+	assert.False(t, st.Started.Before(st.Created), "started %v before it was created %v", st.Started, st.Created)
+	assert.Nil(t, st.ExitCode)
+	info, err := os.Stat(filepath.Join(dir, state.FileName))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "the state file is root's alone")
+	assert.Equal(t, 128+int(syscall.SIGKILL), run.killContainer(), run.String())
 }
 
 func TestInteractiveShellOnATerminal(t *testing.T) {
@@ -193,7 +227,12 @@ func TestTTYContainerOwnsTheTerminal(t *testing.T) {
 // controlling terminal, as if typed in a terminal window.
 func (e *env) startOnTerminal(args ...string) *terminal {
 	e.t.Helper()
-	cmd := e.command(e.t.Context(), args...)
+	return e.startCommandOnTerminal(e.command(e.t.Context(), args...))
+}
+
+// startCommandOnTerminal starts cmd, made by command, on a new terminal.
+func (e *env) startCommandOnTerminal(cmd *exec.Cmd) *terminal {
+	e.t.Helper()
 	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 33, Cols: 101})
 	require.NoError(e.t, err)
 	term := &terminal{running: &running{t: e.t, cmd: cmd, done: make(chan struct{})}, tty: tty}

@@ -69,7 +69,7 @@ func ourPIDs() []int {
 			continue
 		}
 		exe = strings.TrimSuffix(exe, " (deleted)")
-		if exe == mydockerBin || exe == probeBin || exe == busyboxBin {
+		if exe == mydockerBin || exe == mydockerFaultsBin || exe == probeBin || exe == busyboxBin {
 			pids = append(pids, pid)
 		}
 	}

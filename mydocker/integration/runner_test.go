@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -57,9 +58,9 @@ func newEnv(t *testing.T) *env {
 	// Cleanups run last-in first-out: the parent goes before the leak check.
 	t.Cleanup(e.removeCgroupParent)
 	//book:end
+	t.Cleanup(e.checkContainerDirsRemoved)
 	//book:add rootfs
 	e.installTestImage()
-	t.Cleanup(e.checkContainerDirsRemoved)
 	//book:end
 	return e
 }
@@ -108,11 +109,16 @@ func (e *env) mydocker(args ...string) result {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	defer cancel()
-	cmd := e.command(ctx, args...)
+	return e.run(ctx, e.command(ctx, args...))
+}
+
+// run runs cmd, made by command with ctx, and waits for it.
+func (e *env) run(ctx context.Context, cmd *exec.Cmd) result {
+	e.t.Helper()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
-	r := result{args: append([]string{"mydocker"}, args...), stdout: stdout.String(), stderr: stderr.String()}
+	r := result{args: append([]string{filepath.Base(cmd.Path)}, cmd.Args[1:]...), stdout: stdout.String(), stderr: stderr.String()}
 	if exitErr, ok := err.(*exec.ExitError); ok {
 		r.code = exitErr.ExitCode()
 	} else if err != nil {

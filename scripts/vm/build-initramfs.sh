@@ -46,6 +46,8 @@ tests=$(pwd)/$root/tests
 	cd "$stage"
 	export CGO_ENABLED=0
 	"$GO" build -trimpath -ldflags='-s -w' -o "$tests/mydocker" ./mydocker
+	# The same with fault injection, for the tests of every error path.
+	"$GO" build -trimpath -ldflags='-s -w' -tags=faults -o "$tests/mydocker-faults" ./mydocker
 	"$GO" build -trimpath -ldflags='-s -w' -o "$tests/probe" ./mydocker/probe
 	"$GO" test -c -trimpath -ldflags='-s -w' -o "$tests/integration.test" ./mydocker/integration
 )

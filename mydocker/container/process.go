@@ -7,14 +7,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/signal"
 	"strings"
 	"syscall"
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
-
-	"github.com/mydocker-book/mydocker/mydocker/cgroups"
 )
 
 // namespaces are the views of the kernel each container gets its own copy of.
@@ -36,88 +33,6 @@ func cloneFlags() (flags uintptr, names []string) {
 	return flags, names
 }
 
-// Run starts the container and waits for it. It returns the container's exit
-// status: the command's own, or 128+N when the command was killed by signal N.
-func Run(cfg Config) (int, error) {
-	if err := checkTerminal(cfg); err != nil {
-		return 0, err
-	}
-	//book:replace namespaces proc
-	// cmd := newInitProcess(cfg)
-	// if err := startInit(cmd); err != nil {
-	// 	return 0, err
-	// }
-	// defer restoreForeground(cfg)
-	//book:end
-	//book:add proc
-	signals := catchSignals()
-	defer signal.Stop(signals)
-	//book:add rootfs
-	if err := prepareRootfs(&cfg); err != nil {
-		removeContainerDir(cfg)
-		return 0, err
-	}
-	defer removeContainerDir(cfg)
-	//book:end
-	//book:add volumes
-	if err := prepareVolumes(cfg.Volumes); err != nil {
-		return 0, err
-	}
-	//book:end
-	//book:add cgroups
-	cgroup, err := cgroups.New(cfg.CgroupParent, cfg.ID, cfg.Resources)
-	if err != nil {
-		return 0, err
-	}
-	defer removeCgroup(cgroup)
-	//book:end
-	//book:add rootfs
-	if err := stopIfInterrupted(signals); err != nil {
-		return 0, err
-	}
-	//book:end
-	cmd, pipes, err := newInitProcess(cfg)
-	if err != nil {
-		return 0, err
-	}
-	if err := startInit(cmd); err != nil {
-		pipes.close()
-		return 0, err
-	}
-	defer restoreForeground(cfg)
-	//book:add cgroups
-	// The init is waiting for its configuration, so the command cannot
-	// have started yet: it will start inside the cgroup, limits and all.
-	if err := cgroup.Join(cmd.Process.Pid); err != nil {
-		pipes.close()
-		killInit(cmd)
-		return 0, err
-	}
-	//book:end
-	if err := sendConfig(pipes.config, cfg); err != nil {
-		pipes.exec.Close()
-		killInit(cmd)
-		return 0, err
-	}
-	//book:add rootfs
-	stopConsole, err := attachConsole(pipes.console, cfg)
-	if err != nil {
-		pipes.exec.Close()
-		killInit(cmd)
-		return 0, err
-	}
-	defer stopConsole()
-	//book:end
-	if err := waitForExec(pipes.exec); err != nil {
-		_ = cmd.Wait()
-		return 0, err
-	}
-	stopForwarding := forwardSignals(signals, cmd.Process)
-	defer stopForwarding()
-	//book:end
-	return waitForExit(cmd)
-}
-
 //book:replace namespaces proc
 // // newInitProcess prepares "mydocker init" with the user's command on its
 // // command line. The child starts in new namespaces: the kernel creates them in
@@ -134,46 +49,58 @@ func Run(cfg Config) (int, error) {
 
 //book:add proc
 
-// newInitProcess prepares "mydocker init" and its two pipes. The command
+// newInitProcess prepares "mydocker init" and the pipes to it. The command
 // line stays "mydocker init": the user's arguments go through the config
 // pipe, so none of them is split, truncated or mistaken for a flag of ours,
 // and the init waits on that pipe until we are ready for it. The exec pipe
-// tells us when the init has become the user's command.
-func newInitProcess(cfg Config) (*exec.Cmd, initPipes, error) {
+// tells us when the init has become the user's command. On failure, every
+// pipe made so far is closed again.
+func newInitProcess(cfg Config) (cmd *exec.Cmd, pipes initPipes, retErr error) {
+	var theirs []*os.File // the init's ends, in the order of its descriptors
+	defer func() {
+		if retErr != nil {
+			pipes.close()
+			closeAll(theirs)
+		}
+	}()
 	configRead, configWrite, err := os.Pipe()
 	if err != nil {
-		return nil, initPipes{}, fmt.Errorf("creating the config pipe to the init: %w", err)
+		return nil, pipes, fmt.Errorf("creating the config pipe to the init: %w", err)
 	}
+	pipes.config, theirs = configWrite, append(theirs, configRead) // initPipeFD
 	execRead, execWrite, err := os.Pipe()
 	if err != nil {
-		configRead.Close()
-		configWrite.Close()
-		return nil, initPipes{}, fmt.Errorf("creating the exec pipe to the init: %w", err)
+		return nil, pipes, fmt.Errorf("creating the exec pipe to the init: %w", err)
 	}
-	cmd := exec.Command("/proc/self/exe", append(globalFlags(cfg), "init")...)
+	pipes.exec, theirs = execRead, append(theirs, execWrite) // execPipeFD
+	//book:add rootfs
+	if cfg.TTY {
+		ours, init, err := newConsoleSocket()
+		if err != nil {
+			return nil, pipes, err
+		}
+		pipes.console, theirs = ours, append(theirs, init) // consoleSocketFD
+	}
+	//book:end rootfs
+	cmd = exec.Command("/proc/self/exe", append(globalFlags(cfg), "init")...)
 	cmd.SysProcAttr = initSysProcAttr(cfg)
 	cmd.Env = containerEnv(cfg)
 	attachStdio(cmd, cfg)
-	// ExtraFiles[i] becomes descriptor 3+i in the child: see initPipeFD and execPipeFD.
-	cmd.ExtraFiles = []*os.File{configRead, execWrite}
-	pipes := initPipes{config: configWrite, exec: execRead}
-	//book:add rootfs
-	if cfg.TTY {
-		ours, theirs, err := newConsoleSocket()
-		if err != nil {
-			pipes.close()
-			configRead.Close()
-			execWrite.Close()
-			return nil, initPipes{}, err
-		}
-		cmd.ExtraFiles = append(cmd.ExtraFiles, theirs) // consoleSocketFD
-		pipes.console = ours
-	}
-	//book:end
+	// ExtraFiles[i] becomes descriptor 3+i in the child.
+	cmd.ExtraFiles = theirs
 	return cmd, pipes, nil
 }
 
-//book:end
+// closeAll closes the files that are open.
+func closeAll(files []*os.File) {
+	for _, f := range files {
+		if f != nil {
+			f.Close()
+		}
+	}
+}
+
+//book:end proc
 
 // globalFlags passes --debug on, so the init traces its steps too.
 func globalFlags(cfg Config) []string {
@@ -206,15 +133,18 @@ func attachStdio(cmd *exec.Cmd, cfg Config) {
 	cmd.Stderr = os.Stderr
 }
 
-func startInit(cmd *exec.Cmd) error {
+// startProcess clones and starts the init.
+func startProcess(cmd *exec.Cmd) error {
 	_, names := cloneFlags()
 	logrus.Debugf("clone(%s) and exec %s", strings.Join(names, "|"), strings.Join(cmd.Args, " "))
+	//book:add proc
+	// Started or not, the init's ends of the pipes are of no more use
+	// here: the child has its own copies, and a copy left open in mydocker
+	// would keep a pipe from ever reaching its end of file.
+	defer closeAll(cmd.ExtraFiles)
+	//book:end
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting the container's init: %w", err)
-	}
-	// The child has its own copies of these descriptors now.
-	for _, f := range cmd.ExtraFiles {
-		f.Close()
 	}
 	logrus.Debugf("init started: PID %d on the host, PID 1 in its namespace", cmd.Process.Pid)
 	return nil
@@ -241,15 +171,17 @@ func statusOf(ws syscall.WaitStatus) int {
 	return ws.ExitStatus()
 }
 
-//book:add cgroups
+// exited tells whether cmd was started and has been reaped since.
+func exited(cmd *exec.Cmd) bool { return cmd.ProcessState != nil }
 
-// removeCgroup removes the container's cgroup once the container is over.
-// A failure does not change the container's exit status: it is reported,
-// with the cgroup's path, so it can be removed by hand.
-func removeCgroup(cgroup cgroups.Cgroup) {
-	if err := cgroup.Destroy(); err != nil {
-		logrus.Warnf("%v", err)
+// killProcess ends a started process that is not wanted any more, and
+// reaps it. SIGKILL cannot be caught, and the kernel delivers it even to a
+// PID namespace's init when it comes from outside the namespace.
+func killProcess(cmd *exec.Cmd) {
+	if cmd.Process == nil || exited(cmd) {
+		return
 	}
+	logrus.Debugf("kill(%d, SIGKILL): the container's init is not wanted any more", cmd.Process.Pid)
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
 }
-
-//book:end

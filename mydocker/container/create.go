@@ -1,0 +1,180 @@
+//book:file namespaces
+
+package container
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/mydocker-book/mydocker/mydocker/cgroups"
+	"github.com/mydocker-book/mydocker/mydocker/state"
+)
+
+// Create makes everything the container needs before its command can run,
+// and records it as created. If a step fails, the deferred Delete removes
+// what the steps before it made: a failed create leaves nothing behind.
+func Create(cfg Config) (_ *Container, retErr error) {
+	c := &Container{Config: cfg}
+	defer func() {
+		if retErr != nil {
+			c.Delete()
+		}
+	}()
+	if err := runSteps("create", c.createSteps()); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// createSteps are the steps of create, in order.
+func (c *Container) createSteps() []step {
+	return []step{
+		//book:add proc
+		{"signals", c.catchSignals},
+		//book:end
+		{"directory", c.makeDirectory},
+		//book:add rootfs
+		{"rootfs", c.makeRootfs},
+		//book:end
+		//book:add volumes
+		{"volumes", c.makeVolumes},
+		//book:end
+		//book:add cgroups
+		{"cgroup", c.makeCgroup},
+		//book:end
+		//book:add rootfs
+		{"interrupted", c.stopIfInterrupted},
+		//book:end
+		//book:add proc
+		{"init", c.startInit},
+		//book:end
+		//book:add cgroups
+		{"join", c.joinCgroup},
+		//book:end
+		{"created", c.markCreated},
+	}
+}
+
+// containerDir is where a container's own files live on the host, in the
+// state root: containers/ID.
+func containerDir(cfg Config) string {
+	return filepath.Join(cfg.StateRoot, "containers", cfg.ID)
+}
+
+// makeDirectory creates the container's directory and its first state
+// file. The directory must be new: a container's files are its own.
+func (c *Container) makeDirectory() error {
+	dir := containerDir(c.Config)
+	if err := os.MkdirAll(c.StateRoot, 0o711); err != nil {
+		return fmt.Errorf("creating the state root %s: %w", c.StateRoot, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return fmt.Errorf("creating the containers' directory: %w", err)
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return fmt.Errorf("creating the container's directory: %w", err)
+	}
+	c.dir = dir
+	c.state = state.State{ID: c.ID, Status: state.Creating, Created: time.Now()}
+	return c.saveState()
+}
+
+// removeDirectory deletes the container's directory and all in it, once
+// the container is over.
+func (c *Container) removeDirectory() {
+	if c.dir == "" {
+		return
+	}
+	logrus.Debugf("removing %s", c.dir)
+	if err := os.RemoveAll(c.dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		logrus.Warnf("removing the container's directory %s: %v; remove it by hand", c.dir, err)
+	}
+	c.dir = ""
+}
+
+func (c *Container) saveState() error {
+	return state.Save(c.dir, c.state)
+}
+
+//book:replace namespaces proc
+// // startInit clones the container's init, which runs the command at once.
+// func (c *Container) startInit() error {
+// 	cmd := newInitProcess(c.Config)
+// 	if err := startProcess(cmd); err != nil {
+// 		return err
+// 	}
+// 	c.init = cmd
+// 	return c.recordInit()
+// }
+//book:end
+
+//book:add proc
+
+// startInit clones the container's init, which waits on its config pipe:
+// nothing of the user's runs until start sends the configuration.
+func (c *Container) startInit() error {
+	cmd, pipes, err := newInitProcess(c.Config)
+	if err != nil {
+		return err
+	}
+	c.pipes = pipes
+	if err := startProcess(cmd); err != nil {
+		return err
+	}
+	c.init = cmd
+	return c.recordInit()
+}
+
+//book:end
+
+// recordInit notes the init's PID in the state, with its start time, so
+// that a later reader can tell the init from a process that got its PID
+// after the container was gone.
+func (c *Container) recordInit() error {
+	pid := c.init.Process.Pid
+	startTime, err := state.ProcessStartTime(pid)
+	if err != nil {
+		return err
+	}
+	c.state.Pid, c.state.PidStartTime = pid, startTime
+	return nil
+}
+
+func (c *Container) markCreated() error {
+	c.state.Status = state.Created
+	return c.saveState()
+}
+
+//book:add volumes
+
+func (c *Container) makeVolumes() error { return prepareVolumes(c.Volumes) }
+
+//book:end
+
+//book:add cgroups
+
+// makeCgroup creates the container's cgroup with its limits.
+func (c *Container) makeCgroup() error {
+	cgroup, err := cgroups.New(c.CgroupParent, c.ID, c.Resources)
+	if err != nil {
+		return err
+	}
+	c.cgroup = cgroup
+	return nil
+}
+
+// joinCgroup moves the init into the container's cgroup. The init is
+// waiting for its configuration, so the command cannot have started yet:
+// it will start inside the cgroup, limits and all, and every process it
+// makes is born there.
+func (c *Container) joinCgroup() error {
+	return c.cgroup.Join(c.init.Process.Pid)
+}
+
+//book:end

@@ -1,0 +1,58 @@
+//book:file rootfs
+
+package container
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+)
+
+// device is a device node every container gets.
+type device struct {
+	name         string
+	major, minor uint32
+}
+
+// devices are Docker's defaults: harmless ones only. A disk, or the
+// host's memory, is never among them.
+var devices = []device{
+	{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7},
+	{"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+}
+
+// devLinks are the symlinks programs expect in /dev.
+var devLinks = map[string]string{
+	"ptmx":   "pts/ptmx", // the new devpts instance's multiplexer, not the host's
+	"fd":     "/proc/self/fd",
+	"stdin":  "/proc/self/fd/0",
+	"stdout": "/proc/self/fd/1",
+	"stderr": "/proc/self/fd/2",
+}
+
+// makeDevices fills the container's empty /dev. As real root we can create
+// the nodes with mknod; the tmpfs is mounted without MS_NODEV so that they
+// work.
+func makeDevices(rootfs string) error {
+	dev := filepath.Join(rootfs, "dev")
+	for _, d := range devices {
+		path := filepath.Join(dev, d.name)
+		logrus.Debugf("mknod(%q, S_IFCHR|0666, %d:%d)", path, d.major, d.minor)
+		if err := unix.Mknod(path, unix.S_IFCHR|0o666, int(unix.Mkdev(d.major, d.minor))); err != nil {
+			return fmt.Errorf("creating /dev/%s in the container: %w", d.name, err)
+		}
+		// mknod applies the umask; the devices must be usable by everyone.
+		if err := unix.Chmod(path, 0o666); err != nil {
+			return fmt.Errorf("setting the mode of /dev/%s: %w", d.name, err)
+		}
+	}
+	for name, target := range devLinks {
+		if err := os.Symlink(target, filepath.Join(dev, name)); err != nil {
+			return fmt.Errorf("creating the link /dev/%s: %w", name, err)
+		}
+	}
+	return nil
+}

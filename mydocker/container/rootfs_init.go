@@ -1,0 +1,125 @@
+//book:file rootfs
+
+package container
+
+// The init's side of the root filesystem: what it mounts inside the new
+// root while the host's tree is still reachable, before pivot_root.
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// enterRootfs makes the image the container's root. Everything is mounted
+// under the new root while the host's tree is still reachable, then
+// pivot_root swaps the roots and the old one is detached.
+func enterRootfs(cfg initConfig) error {
+	steps := []func(string) error{
+		mountRootfs(cfg.Rootfs),
+		mountFilesystems,
+		makeDevices,
+		bindCgroupsReadOnly,
+		//book:add volumes
+		mountVolumes(cfg.Volumes),
+		//book:end
+		pivotRoot,
+	}
+	for _, step := range steps {
+		if err := step(cfg.Rootfs.Dir); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+//book:replace rootfs overlay
+// // mountRootfs bind-mounts the container's directory onto itself:
+// // pivot_root wants the new root to be a mount point of its own.
+// func mountRootfs(rootfsDirs) func(string) error {
+// 	return func(rootfs string) error {
+// 		return mount(rootfs, rootfs, "", unix.MS_BIND|unix.MS_REC, "")
+// 	}
+// }
+//book:end
+
+//book:add overlay
+
+// mountRootfs stacks the container's layer on the image's with overlayfs:
+// reads fall through to the image, the first write to a file copies it up
+// into the container's layer, and a deletion leaves a whiteout there.
+func mountRootfs(dirs rootfsDirs) func(string) error {
+	return func(rootfs string) error {
+		layers := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", dirs.Lower, dirs.Upper, dirs.Work)
+		return mount("overlay", rootfs, "overlay", 0, layers)
+	}
+}
+
+//book:end
+
+// filesystem is one mount every container gets.
+type filesystem struct {
+	source, target, fstype string
+	flags                  uintptr
+	data                   string
+}
+
+// filesystems are the mounts Docker gives every container, in order: a
+// mount point must exist before something is mounted on it.
+var filesystems = []filesystem{
+	// The processes of the container's PID namespace.
+	{"proc", "/proc", "proc", unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, ""},
+	// Devices, kernel objects, drivers: the container may look, not change.
+	{"sysfs", "/sys", "sysfs", unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_RDONLY, ""},
+	// A small /dev of its own, instead of the host's with every disk in it.
+	{"tmpfs", "/dev", "tmpfs", unix.MS_NOSUID | unix.MS_STRICTATIME, "mode=755,size=65536k"},
+	// Terminals: a devpts of its own (every devpts mount is a new instance
+	// since Linux 4.7; "newinstance" says so on older kernels), so the host's
+	// terminals are not listed, and ptmxmode lets the container make ptys.
+	{"devpts", "/dev/pts", "devpts", unix.MS_NOSUID | unix.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5"},
+	// POSIX shared memory, private to the container.
+	{"shm", "/dev/shm", "tmpfs", unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, "mode=1777,size=65536k"},
+	// POSIX message queues, which belong to the container's IPC namespace.
+	{"mqueue", "/dev/mqueue", "mqueue", unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, ""},
+}
+
+func mountFilesystems(rootfs string) error {
+	for _, fs := range filesystems {
+		target, err := mountPoint(rootfs, fs.target)
+		if err != nil {
+			return err
+		}
+		if err := mount(fs.source, target, fs.fstype, fs.flags, fs.data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mountPoint finds a path of the container inside its root filesystem, and
+// creates it as a directory if it is missing. The image decides what its
+// paths are: a symlink in it must be followed inside the container's root,
+// never out into the host's.
+func mountPoint(rootfs, path string) (string, error) {
+	target, err := resolveInRoot(rootfs, path)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(target, 0o755); err != nil {
+		return "", fmt.Errorf("creating the mount point %s in the container: %w", path, err)
+	}
+	return target, nil
+}
+
+// bindCgroupsReadOnly lets the container read its cgroup files, its limits
+// and usage, as Docker does, but not change them: the whole tree is bound
+// in, then made read-only, recursively, with one mount_setattr(2) call.
+func bindCgroupsReadOnly(rootfs string) error {
+	target := filepath.Join(rootfs, "sys/fs/cgroup")
+	if err := mount("/sys/fs/cgroup", target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return err
+	}
+	return makeReadOnly(target)
+}

@@ -3,7 +3,6 @@
 package container
 
 import (
-	"encoding/gob"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,15 +38,12 @@ func (p *initPipes) close() {
 	*p = initPipes{}
 }
 
-// sendConfig writes the configuration to the init, then closes the pipe:
-// the end of file is what tells the init to go on. The encoding is gob,
-// which carries a Go string as its bytes: a Linux path or argument may
-// hold any byte but NUL, and need not be valid UTF-8, which JSON would
-// change (it turns such bytes into U+FFFD).
+// sendConfig writes the configuration to the init (wire.go), then closes
+// the pipe: the end of file is what tells the init to go on.
 func sendConfig(pipe *os.File, cfg initConfig) error {
 	defer pipe.Close()
 	logrus.Debugf("sending the command %q to the init over its pipe", cfg.Args)
-	if err := gob.NewEncoder(pipe).Encode(cfg); err != nil {
+	if _, err := pipe.Write(encodeConfig(cfg)); err != nil {
 		return fmt.Errorf("sending the configuration to the init: %w", err)
 	}
 	return nil
@@ -59,14 +55,6 @@ func readConfig() (initConfig, error) {
 	pipe := os.NewFile(initPipeFD, "init-pipe")
 	defer pipe.Close()
 	return decodeConfig(pipe)
-}
-
-func decodeConfig(r io.Reader) (initConfig, error) {
-	var cfg initConfig
-	if err := gob.NewDecoder(r).Decode(&cfg); err != nil {
-		return cfg, fmt.Errorf("reading the configuration from the parent: %w", err)
-	}
-	return cfg, nil
 }
 
 // initFailure is what the init sends when it cannot start the command.

@@ -65,6 +65,15 @@ func TestArgumentsArriveIntact(t *testing.T) {
 	assert.Equal(t, "a\nb  c\n", r.stdout, r.String())
 }
 
+// An argument is bytes, not text: one that is not valid UTF-8 (a Latin-1
+// file name) reaches the command byte for byte.
+func TestNonUTF8ArgumentsArriveByteForByte(t *testing.T) {
+	e := newEnv(t)
+	r := e.mydocker("run", "--", busyboxCmd, "sh", "-c", `printf %s "$1" | od -An -tx1`, "sh", "caf\xe9")
+	require.Equal(t, 0, r.code, r.String())
+	assert.Equal(t, "63 61 66 e9", strings.TrimSpace(r.stdout), r.String())
+}
+
 func TestExitStatusIsTheCommands(t *testing.T) {
 	e := newEnv(t)
 	for _, status := range []string{"0", "3", "255"} {

@@ -1,0 +1,117 @@
+//book:file proc
+
+package container
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"reflect"
+)
+
+// The init's configuration crosses the config pipe in a format of our own,
+// so that every byte arrives as it was sent. A Linux argument, path or
+// hostname is any bytes but NUL, and need not be valid UTF-8; JSON would
+// turn such bytes into U+FFFD. The standard library's gob keeps them, but
+// starting its package costs a quarter of a millisecond in each of the two
+// processes of every container. The format: a string is its length (a
+// varint) and its bytes; a bool is one byte, 0 or 1; a slice is its length
+// and its elements; a struct is its fields in order. Both ends are the same
+// program, so they agree on the order of the fields.
+
+// maxWireString bounds what the init allocates for one string: far more
+// than the kernel accepts for all of a command's arguments together.
+const maxWireString = 16 << 20
+
+func encodeConfig(cfg initConfig) []byte {
+	return appendValue(nil, reflect.ValueOf(cfg))
+}
+
+func appendValue(buf []byte, v reflect.Value) []byte {
+	switch v.Kind() {
+	case reflect.String:
+		buf = binary.AppendUvarint(buf, uint64(v.Len()))
+		return append(buf, v.String()...)
+	case reflect.Bool:
+		if v.Bool() {
+			return append(buf, 1)
+		}
+		return append(buf, 0)
+	case reflect.Slice:
+		buf = binary.AppendUvarint(buf, uint64(v.Len()))
+		for i := range v.Len() {
+			buf = appendValue(buf, v.Index(i))
+		}
+		return buf
+	case reflect.Struct:
+		for i := range v.NumField() {
+			buf = appendValue(buf, v.Field(i))
+		}
+		return buf
+	}
+	panic(fmt.Sprintf("initConfig holds a %s: teach appendValue and readValue that kind", v.Type()))
+}
+
+func decodeConfig(r io.Reader) (initConfig, error) {
+	var cfg initConfig
+	if err := readValue(bufio.NewReader(r), reflect.ValueOf(&cfg).Elem()); err != nil {
+		return cfg, fmt.Errorf("reading the configuration from the parent: %w", err)
+	}
+	return cfg, nil
+}
+
+func readValue(r *bufio.Reader, v reflect.Value) error {
+	switch v.Kind() {
+	case reflect.String:
+		n, err := readLength(r, maxWireString)
+		if err != nil {
+			return err
+		}
+		b := make([]byte, n)
+		if _, err := io.ReadFull(r, b); err != nil {
+			return err
+		}
+		v.SetString(string(b))
+	case reflect.Bool:
+		b, err := r.ReadByte()
+		if err != nil {
+			return err
+		}
+		v.SetBool(b == 1)
+	case reflect.Slice:
+		n, err := readLength(r, maxWireString)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil // an empty slice stays nil, as it was sent
+		}
+		v.Set(reflect.MakeSlice(v.Type(), n, n))
+		for i := range n {
+			if err := readValue(r, v.Index(i)); err != nil {
+				return err
+			}
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if err := readValue(r, v.Field(i)); err != nil {
+				return err
+			}
+		}
+	default:
+		panic(fmt.Sprintf("initConfig holds a %s: teach appendValue and readValue that kind", v.Type()))
+	}
+	return nil
+}
+
+func readLength(r *bufio.Reader, most int) (int, error) {
+	n, err := binary.ReadUvarint(r)
+	if err != nil {
+		return 0, err
+	}
+	if n > uint64(most) {
+		return 0, fmt.Errorf("a length of %d bytes, more than the %d allowed: the data is damaged", n, most)
+	}
+	return int(n), nil
+}

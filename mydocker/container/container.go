@@ -102,6 +102,8 @@ func (c *Container) Wait() (int, error) {
 func (c *Container) Delete() {
 	if c.init != nil {
 		killProcess(c.init)
+		restoreForeground(c.Config)
+		c.init = nil
 	}
 	//book:add proc
 	if c.stopForwarding != nil {
@@ -115,10 +117,6 @@ func (c *Container) Delete() {
 		c.stopConsole = nil
 	}
 	//book:end rootfs
-	if c.init != nil {
-		restoreForeground(c.Config)
-		c.init = nil
-	}
 	//book:add proc
 	c.pipes.close()
 	//book:end proc

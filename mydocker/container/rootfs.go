@@ -15,12 +15,13 @@ import (
 	"github.com/mydocker-book/mydocker/mydocker/image"
 )
 
-// rootfsDirs are the host directories of a container's root filesystem,
-// all inside its directory in the state root.
+// rootfsDirs are the host directories of a container's root filesystem.
+// Those the container owns are inside its directory in the state root, and
+// go with it.
 type rootfsDirs struct {
 	Dir string // the directory that becomes the container's "/"
 	//book:add overlay
-	Lower string // the image's layer, shared and read-only: overlay's lowerdir
+	Lower string // the image's layer, shared and read-only, in layers/: overlay's lowerdir
 	Upper string // the container's own layer: overlay's upperdir
 	Work  string // overlay's scratch space, on the same filesystem as Upper
 	//book:end
@@ -44,7 +45,7 @@ func (c *Container) makeRootfs() (err error) {
 // 	}
 // 	dirs := rootfsDirs{Dir: filepath.Join(dir, "rootfs")}
 // 	if err := os.Mkdir(dirs.Dir, 0o755); err != nil {
-// 		return dirs, fmt.Errorf("creating the container's directory: %w", err)
+// 		return dirs, fmt.Errorf("creating rootfs in the container's directory: %w", err)
 // 	}
 // 	logrus.Debugf("unpacking %s into %s", archive, dirs.Dir)
 // 	return dirs, image.UnpackArchive(archive, dirs.Dir)
@@ -74,7 +75,7 @@ func prepareRootfs(dir, stateRoot, imageName string) (rootfsDirs, error) {
 	}
 	for _, d := range []string{dirs.Upper, dirs.Work, dirs.Dir} {
 		if err := os.Mkdir(d, 0o755); err != nil {
-			return dirs, fmt.Errorf("creating the container's directory: %w", err)
+			return dirs, fmt.Errorf("creating %s in the container's directory: %w", filepath.Base(d), err)
 		}
 	}
 	return dirs, nil

@@ -16,7 +16,8 @@ import (
 
 // Container is one container on its way through the phases every runtime
 // has (runc's names): Create makes all it needs, Start runs its command,
-// Wait waits for the command to end, and Delete removes what Create made.
+// Wait waits for the command to end, and Delete releases what Create and
+// Start made.
 // Each field is set by the step that makes the thing, and cleared by the
 // step that releases it, so Delete knows what there is to release.
 type Container struct {

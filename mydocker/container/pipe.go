@@ -38,8 +38,8 @@ func (p *initPipes) close() {
 	*p = initPipes{}
 }
 
-// sendConfig writes the configuration to the init (wire.go), then closes
-// the pipe: the end of file is what tells the init to go on.
+// sendConfig writes the configuration to the init (wire.go) and closes the
+// pipe: the init goes on as soon as it has read the whole configuration.
 func sendConfig(pipe *os.File, cfg initConfig) error {
 	defer pipe.Close()
 	logrus.Debugf("sending the command %q to the init over its pipe", cfg.Args)
@@ -50,7 +50,8 @@ func sendConfig(pipe *os.File, cfg initConfig) error {
 }
 
 // readConfig is the init's side: it blocks until the parent has written the
-// whole configuration and closed its end.
+// whole configuration. If the parent closes its end before (it failed, or
+// was killed), the read ends early and the init gives up.
 func readConfig() (initConfig, error) {
 	pipe := os.NewFile(initPipeFD, "init-pipe")
 	defer pipe.Close()

@@ -47,7 +47,7 @@ func (c *Container) markRunning() error {
 // sendConfig sends the init what it needs to set up the container.
 func (c *Container) sendConfig() error {
 	pipe := c.pipes.config
-	c.pipes.config = nil // sendConfig closes it: the end of file tells the init to go on
+	c.pipes.config = nil // sendConfig closes it
 	return sendConfig(pipe, c.initConfig())
 }
 

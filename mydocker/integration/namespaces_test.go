@@ -141,6 +141,7 @@ func TestContainerDiesWithMydocker(t *testing.T) {
 	e := newEnv(t)
 	run := e.start("run", "--", probeCmd, "sleep")
 	run.expectLine("ready")
+	e.waitForStatus(state.Running)
 	run.signal(syscall.SIGKILL)
 	run.wait()
 	//book:add cgroups
@@ -166,9 +167,8 @@ func TestStateFileRecordsTheRunningContainer(t *testing.T) {
 	e := newEnv(t)
 	run := e.start("run", "--", probeCmd, "sleep")
 	run.expectLine("ready")
+	st := e.waitForStatus(state.Running)
 	dir := e.onlyContainerDir()
-	st, err := state.Load(dir)
-	require.NoError(t, err)
 	assert.Equal(t, filepath.Base(dir), st.ID)
 	assert.Equal(t, state.Running, st.Status)
 	assert.Equal(t, run.containerPID(), st.Pid)
@@ -182,6 +182,20 @@ func TestStateFileRecordsTheRunningContainer(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "the state file is root's alone")
 	assert.Equal(t, 128+int(syscall.SIGKILL), run.killContainer(), run.String())
+}
+
+// waitForStatus waits until the state file of the test's only container
+// has the status: mydocker writes it just after the command has started,
+// so the command may well say "ready" first.
+func (e *env) waitForStatus(want state.Status) state.State {
+	e.t.Helper()
+	var st state.State
+	require.Eventually(e.t, func() bool {
+		var err error
+		st, err = state.Load(e.onlyContainerDir())
+		return err == nil && st.Status == want
+	}, 10*time.Second, 5*time.Millisecond, "the container's state never became %q: %+v", want, st)
+	return st
 }
 
 func TestInteractiveShellOnATerminal(t *testing.T) {

@@ -67,8 +67,10 @@ func containerDir(cfg Config) string {
 	return filepath.Join(cfg.StateRoot, "containers", cfg.ID)
 }
 
-// makeDirectory creates the container's directory and its first state
-// file. The directory must be new: a container's files are its own.
+// makeDirectory creates the container's directory. It must be new: a
+// container's files are its own. Its state file comes with the created
+// step: until then, a directory without one is a container being created
+// (or whose create was cut short).
 func (c *Container) makeDirectory() error {
 	dir := containerDir(c.Config)
 	if err := os.MkdirAll(c.StateRoot, 0o711); err != nil {
@@ -82,7 +84,7 @@ func (c *Container) makeDirectory() error {
 	}
 	c.dir = dir
 	c.state = state.State{ID: c.ID, Status: state.Creating, Created: time.Now()}
-	return c.saveState()
+	return nil
 }
 
 // removeDirectory deletes the container's directory and all in it, once

@@ -22,7 +22,7 @@ import (
 type Status string
 
 const (
-	Creating Status = "creating" // its files and its cgroup are being made
+	Creating Status = "creating" // being made: its directory has no state file yet
 	Created  Status = "created"  // ready; its command has not started
 	Running  Status = "running"  // its command runs
 	Stopped  Status = "stopped"  // its command has exited

@@ -60,7 +60,6 @@ func Save(dir string, s State) error {
 	if err != nil {
 		return fmt.Errorf("saving the state of container %s: %w", s.ID, err)
 	}
-	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
 	_, err = tmp.Write(append(data, '\n'))
 	if err == nil {
 		err = tmp.Sync()
@@ -72,6 +71,7 @@ func Save(dir string, s State) error {
 		err = os.Rename(tmp.Name(), filepath.Join(dir, FileName))
 	}
 	if err != nil {
+		os.Remove(tmp.Name())
 		return fmt.Errorf("saving the state of container %s in %s: %w", s.ID, dir, err)
 	}
 	return nil

@@ -344,9 +344,11 @@ $profile
 
 - Most of the time is two Go program starts, $go_starts of the $traced ms:
   mydocker itself, and the same binary again as the container's init
-  (\`/proc/self/exe init\`) after the clone. Each costs about what
-  \`mydocker --help\` costs: the Go runtime's own start and the package
-  initialisers$unused_docs.
+  (\`/proc/self/exe init\`) after the clone. Each pays the Go runtime's own
+  start and the package initialisers$unused_docs, as \`mydocker --help\`
+  does; the init's row also holds its wait for the rest of create and for
+  start (the cgroup join, the state file, the configuration), and under
+  \`perf trace\` it is the row that grows most.
 - The container's own work, the directories and cgroups, the clone, the
   mounts and \`pivot_root\`, and the cleanup, is $own_work ms in all.
 - "mydocker notices the exit" includes the kernel's own teardown of the

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
@@ -20,6 +22,9 @@ import (
 // // command's exit status back as its own.
 // func Init(hostname string, args []string) (int, error) {
 // 	if err := setHostname(hostname); err != nil {
+// 		return 0, err
+// 	}
+// 	if err := closeInheritedDescriptors(); err != nil {
 // 		return 0, err
 // 	}
 // 	return runChild(args)
@@ -92,6 +97,9 @@ func execCommand(args []string) error {
 	if err != nil {
 		return commandError(args[0], err)
 	}
+	if err := closeInheritedDescriptors(); err != nil {
+		return err
+	}
 	if err := keepParentDeathSignal(); err != nil {
 		return err
 	}
@@ -136,4 +144,37 @@ func commandError(name string, err error) error {
 	}
 	return &Error{Code: ExitCannotInvoke, Err: fmt.Errorf(
 		"%q cannot be executed: %w: check that it is an executable file (chmod +x) built for this machine", name, err)}
+}
+
+// closeInheritedDescriptors makes sure the command starts with standard
+// input, output and error only. Whoever started mydocker may have left
+// descriptors open without close-on-exec (a shell's `exec 9</`), and every
+// fork and exec passes such descriptors on: a directory of the host held
+// open inside the container is a way out of its root (runc's
+// CVE-2024-21626 was one). Marking every descriptor from 3 up close-on-exec
+// keeps them usable until the exec, and gone after it.
+func closeInheritedDescriptors() error {
+	logrus.Debug("close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)")
+	err := unix.CloseRange(3, math.MaxUint32, unix.CLOSE_RANGE_CLOEXEC)
+	if errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EINVAL) {
+		err = markEachCloseOnExec() // kernels before 5.11
+	}
+	if err != nil {
+		return fmt.Errorf("marking inherited descriptors close-on-exec: %w", err)
+	}
+	return nil
+}
+
+// markEachCloseOnExec does what close_range does, one descriptor at a time.
+func markEachCloseOnExec() error {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			unix.CloseOnExec(fd)
+		}
+	}
+	return nil
 }

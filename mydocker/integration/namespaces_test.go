@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/creack/pty"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 
 	"github.com/mydocker-book/mydocker/mydocker/probe/report"
 	"github.com/mydocker-book/mydocker/mydocker/state"
@@ -72,6 +74,35 @@ func TestNonUTF8ArgumentsArriveByteForByte(t *testing.T) {
 	r := e.mydocker("run", "--", busyboxCmd, "sh", "-c", `printf %s "$1" | od -An -tx1`, "sh", "caf\xe9")
 	require.Equal(t, 0, r.code, r.String())
 	assert.Equal(t, "63 61 66 e9", strings.TrimSpace(r.stdout), r.String())
+}
+
+// Descriptors that mydocker's caller left open without close-on-exec (here a
+// directory of the host, a file and a socket) never reach the command: it
+// holds its standard input, output and error, and nothing else.
+func TestOnlyStdioReachesTheCommand(t *testing.T) {
+	e := newEnv(t)
+	dir, err := os.Open("/")
+	require.NoError(t, err)
+	defer dir.Close()
+	file, err := os.Open("/etc/hostname")
+	require.NoError(t, err)
+	defer file.Close()
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	require.NoError(t, err)
+	socket, other := os.NewFile(uintptr(fds[0]), "socket"), os.NewFile(uintptr(fds[1]), "other")
+	defer socket.Close()
+	defer other.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	defer cancel()
+	// [ is a builtin of busybox's sh, so /proc/self is the shell itself, and
+	// the test opens no descriptor of its own.
+	cmd := e.command(ctx, "run", "--", busyboxCmd, "sh", "-c",
+		"for fd in $(seq 0 64); do [ -e /proc/self/fd/$fd ] && echo $fd; done; exit 0")
+	cmd.ExtraFiles = []*os.File{dir, file, socket} // descriptors 3, 4, 5 in mydocker
+	r := e.run(ctx, cmd)
+	require.Equal(t, 0, r.code, r.String())
+	assert.Equal(t, []string{"0", "1", "2"}, strings.Fields(r.stdout), r.String())
 }
 
 func TestExitStatusIsTheCommands(t *testing.T) {

@@ -40,10 +40,6 @@ func newApp() *cli.App {
 		Commands:       []*cli.Command{runCommand(), initCommand()},
 		ExitErrHandler: func(*cli.Context, error) {}, // exit codes are decided in exitCode
 		OnUsageError:   usageError,
-		//book:add volumes
-		// A path may hold a comma: each -v is one volume, never split.
-		DisableSliceFlagSeparator: true,
-		//book:end
 	}
 }
 

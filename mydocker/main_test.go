@@ -46,3 +46,15 @@ func TestRunFlagsStopAtTheCommand(t *testing.T) {
 	assert.Equal(t, []string{"sh", "-c", "echo a; echo b", "-h", "--debug"}, ctx.Args().Slice(),
 		"everything after the command belongs to the command")
 }
+
+//book:add volumes
+
+// Each -v is one volume, exactly as typed: commas, spaces and
+// bytes that are not UTF-8 included.
+func TestVolumesArriveAsTyped(t *testing.T) {
+	specs := []string{"/a,b:/x", " /spaced :/y", "/caf\xe9:/z:ro"}
+	ctx := parseRun(t, "run", "-v", specs[0], "-v", specs[1], "-v", specs[2], "busybox", "true")
+	assert.Equal(t, volumeSpecs(specs), *ctx.Generic("volume").(*volumeSpecs))
+}
+
+//book:end

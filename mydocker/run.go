@@ -5,6 +5,7 @@ package main
 import (
 	"errors"
 	"os"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -29,7 +30,7 @@ func runCommand() *cli.Command {
 			&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "give the container this terminal"},
 			&cli.StringFlag{Name: "hostname", Aliases: []string{"h"}, Usage: "the container's hostname (default: its id)"},
 			//book:add volumes
-			&cli.StringSliceFlag{Name: "volume", Aliases: []string{"v"}, Usage: "bind a host directory: HOST:CONTAINER[:ro] (repeatable)"},
+			&cli.GenericFlag{Name: "volume", Aliases: []string{"v"}, Value: &volumeSpecs{}, Usage: "bind a host directory: HOST:CONTAINER[:ro] (repeatable)"},
 			//book:end
 		},
 		Action: runContainer,
@@ -71,6 +72,9 @@ func configFromFlags(ctx *cli.Context) (container.Config, error) {
 	if hostname == "" {
 		hostname = container.ShortID(id)
 	}
+	if err := container.CheckHostname(hostname); err != nil {
+		return container.Config{}, err
+	}
 	cfg := container.Config{
 		ID: id,
 		//book:replace namespaces rootfs
@@ -87,7 +91,7 @@ func configFromFlags(ctx *cli.Context) (container.Config, error) {
 		StateRoot:   ctx.String("root"),
 	}
 	//book:add volumes
-	for _, spec := range ctx.StringSlice("volume") {
+	for _, spec := range *ctx.Generic("volume").(*volumeSpecs) {
 		v, err := container.ParseVolume(spec)
 		if err != nil {
 			return cfg, err
@@ -103,3 +107,31 @@ func configFromFlags(ctx *cli.Context) (container.Config, error) {
 	//book:end
 	return cfg, nil
 }
+
+//book:add volumes
+
+// volumeSpecs collects every -v exactly as it was typed. urfave/cli's own
+// string-slice flag would split a path at its commas, trim its spaces and
+// pass it through JSON, which replaces bytes that are not UTF-8: a path is
+// bytes, and a different path is a different directory.
+type volumeSpecs []string
+
+// Set adds one -v. urfave/cli also hands a flag's own String back to Set
+// when it copies the value of -v to --volume (one value behind both
+// names): String starts with a NUL byte, which no argument can hold, so
+// that copy is recognised and skipped.
+func (v *volumeSpecs) Set(spec string) error {
+	if !strings.HasPrefix(spec, "\x00") {
+		*v = append(*v, spec)
+	}
+	return nil
+}
+
+func (v *volumeSpecs) String() string {
+	if len(*v) == 0 {
+		return ""
+	}
+	return "\x00" + strings.Join(*v, " ")
+}
+
+//book:end

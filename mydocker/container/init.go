@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"runtime"
 	"strconv"
+	"strings"
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
@@ -21,6 +22,9 @@ import (
 // // hostname, then runs the user's command as its child and passes the
 // // command's exit status back as its own.
 // func Init(hostname string, args []string) (int, error) {
+// 	if err := checkIsInit(); err != nil {
+// 		return 0, err
+// 	}
 // 	if err := setHostname(hostname); err != nil {
 // 		return 0, err
 // 	}
@@ -54,6 +58,10 @@ import (
 // then becomes the user's command, so on success it never returns. On
 // failure it tells the parent why and returns the status to exit with.
 func Init() int {
+	if err := checkIsInit(); err != nil {
+		fmt.Fprintf(os.Stderr, "mydocker: %v\n", err)
+		return ExitRuntimeError
+	}
 	return reportFailure(os.NewFile(execPipeFD, "exec-pipe"), startContainer())
 }
 
@@ -126,6 +134,33 @@ func keepParentDeathSignal() error {
 }
 
 //book:end proc
+
+// checkIsInit refuses to run the init anywhere but as the first process of
+// a new PID namespace, where mydocker run starts it. Run by hand on the
+// host, it would set the host's hostname and remount the host's mounts.
+func checkIsInit() error {
+	if os.Getpid() != 1 {
+		return errors.New("mydocker init is the first process of a container, started by mydocker run: it cannot be run by hand")
+	}
+	return nil
+}
+
+// CheckHostname refuses a hostname that the kernel would take but that no
+// program expects: sethostname(2) accepts any 64 bytes, while a "/" makes
+// file names built from the hostname wrong, and a newline or NUL breaks
+// every file that lists hostnames one a line. (Docker has stopped checking
+// hostnames at all; mydocker refuses only these.) Other bytes are passed
+// on exactly.
+func CheckHostname(name string) error {
+	const hostNameMax = 64 // HOST_NAME_MAX: the kernel's limit
+	if len(name) > hostNameMax {
+		return fmt.Errorf("invalid hostname %q: %d bytes, more than the kernel's limit of %d", name, len(name), hostNameMax)
+	}
+	if strings.ContainsAny(name, "/\n\x00") {
+		return fmt.Errorf("invalid hostname %q: it may not hold a slash, a newline or a NUL byte", name)
+	}
+	return nil
+}
 
 func setHostname(name string) error {
 	logrus.Debugf("sethostname(%q)", name)

@@ -84,6 +84,11 @@ func prepareRootfs(dir, stateRoot, imageName string) (rootfsDirs, error) {
 // checkOverlay finds the two reasons an overlay mount fails before trying,
 // so that the error can say what to do.
 func checkOverlay(stateRoot string) error {
+	// overlay's options are one string: "," separates them and ":" the
+	// lower layers, and every layer's path holds the state root.
+	if strings.ContainsAny(stateRoot, ",:") {
+		return fmt.Errorf("the state root %q holds a \",\" or \":\", which overlay's mount options cannot carry: choose a --root without them", stateRoot)
+	}
 	filesystems, err := os.ReadFile("/proc/filesystems")
 	if err != nil {
 		return fmt.Errorf("reading /proc/filesystems: %w", err)

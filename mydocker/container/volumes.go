@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -45,7 +46,29 @@ func ParseVolume(spec string) (Volume, error) {
 	if v.Destination == "/" {
 		return Volume{}, fmt.Errorf("invalid volume %q: a volume cannot replace the container's root; mount it on a directory such as /data", spec)
 	}
+	if err := checkNotOverProc(v.Destination); err != nil {
+		return Volume{}, fmt.Errorf("invalid volume %q: %w", spec, err)
+	}
 	return v, nil
+}
+
+// procFilesAllowed are the files of /proc a volume may replace, the list
+// runc allows: tools such as lxcfs bind their own versions of them, which
+// show the container's limits instead of the host's.
+var procFilesAllowed = []string{
+	"/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat", "/proc/swaps",
+	"/proc/uptime", "/proc/loadavg", "/proc/slabinfo", "/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
+}
+
+// checkNotOverProc refuses a volume on /proc or below it (but for the files
+// above). A mount there hides the kernel's own view of the container: ps,
+// /proc/self and the files programs read to know their limits would show
+// whatever the volume holds.
+func checkNotOverProc(destination string) error {
+	if destination == "/proc" || strings.HasPrefix(destination, "/proc/") && !slices.Contains(procFilesAllowed, destination) {
+		return fmt.Errorf("%s is in /proc, which belongs to the kernel: mount the volume somewhere else, such as /data", destination)
+	}
+	return nil
 }
 
 // prepareVolumes creates the host directories that do not exist yet, as
@@ -83,6 +106,10 @@ func mountVolume(rootfs string, v Volume) error {
 	target, err := resolveInRoot(rootfs, v.Destination)
 	if err != nil {
 		return err
+	}
+	// Checked again once resolved: the image may hold a link into /proc.
+	if err := checkNotOverProc("/" + strings.TrimPrefix(target, rootfs+"/")); err != nil {
+		return fmt.Errorf("volume %s: %w", v.Source, err)
 	}
 	if err := makeMountTarget(v.Source, target); err != nil {
 		return fmt.Errorf("volume %s: creating %s in the container: %w", v.Source, v.Destination, err)

@@ -105,6 +105,47 @@ func TestOnlyStdioReachesTheCommand(t *testing.T) {
 	assert.Equal(t, []string{"0", "1", "2"}, strings.Fields(r.stdout), r.String())
 }
 
+// The hostname is bytes too, in the UTS namespace and in $HOSTNAME.
+func TestNonUTF8HostnameArrivesByteForByte(t *testing.T) {
+	e := newEnv(t)
+	r := e.mydocker("run", "-h", "b\xe4x", "--", busyboxCmd, "sh", "-c", `hostname | od -An -tx1; printf %s "$HOSTNAME" | od -An -tx1`)
+	require.Equal(t, 0, r.code, r.String())
+	assert.Equal(t, []string{"62 e4 78 0a", "62 e4 78"}, strings.Split(strings.TrimSpace(r.stdout), "\n "), r.String())
+}
+
+// What the kernel would take but no program expects is refused: a slash, a
+// newline, more than 64 bytes. 64 bytes are fine.
+func TestBadHostnamesAreRefusedWith125(t *testing.T) {
+	e := newEnv(t)
+	for _, name := range []string{"a/b", "a\nb", strings.Repeat("x", 65)} {
+		r := e.mydocker("run", "-h", name, "--", "true")
+		assert.Equal(t, 125, r.code, r.String())
+		assert.Contains(t, r.stderr, "invalid hostname", r.String())
+	}
+	long := strings.Repeat("x", 64)
+	inside, r := e.probe("-h", long)
+	assert.Equal(t, long, inside.Hostname, r.String())
+}
+
+// The hidden init refuses to run anywhere but as a container's PID 1: by
+// hand, it would change the host's hostname and mounts.
+func TestInitCannotBeRunByHand(t *testing.T) {
+	e := newEnv(t)
+	before, err := os.Hostname()
+	require.NoError(t, err)
+	//book:replace namespaces proc
+	// r := e.mydocker("init", "--hostname", "changed-by-hand", "--", "true")
+	//book:end
+	//book:add proc
+	r := e.mydocker("init")
+	//book:end
+	assert.Equal(t, 125, r.code, r.String())
+	assert.Contains(t, r.stderr, "cannot be run by hand", r.String())
+	after, err := os.Hostname()
+	require.NoError(t, err)
+	assert.Equal(t, before, after)
+}
+
 func TestExitStatusIsTheCommands(t *testing.T) {
 	e := newEnv(t)
 	for _, status := range []string{"0", "3", "255"} {

@@ -154,3 +154,17 @@ func (e *env) onlyLayer() string {
 	e.t.Helper()
 	return e.only("layers/[0-9a-f]*", "one layer for the image, whatever the number of containers")
 }
+
+// overlay's options cannot carry a state root with "," or ":": refused
+// before anything is mounted, with what to do.
+func TestStateRootWithACommaIsRefused(t *testing.T) {
+	e := newEnv(t)
+	for _, name := range []string{"a,b", "a:b"} {
+		root := filepath.Join(t.TempDir(), name)
+		require.NoError(t, os.MkdirAll(filepath.Join(root, "images"), 0o700))
+		require.NoError(t, os.Link(testImage, filepath.Join(root, "images", testImageName+".tar")))
+		r := e.mydocker("--root", root, "run", "--", "true")
+		assert.Equal(t, 125, r.code, r.String())
+		assert.Contains(t, r.stderr, "choose a --root without them", r.String())
+	}
+}

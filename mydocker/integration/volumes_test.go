@@ -83,10 +83,47 @@ func TestBadVolumesAreRefusedWith125(t *testing.T) {
 		"/host:/data:rwx": `unknown mode "rwx", use ro or rw`,
 		"/host:/":         "a volume cannot replace the container's root",
 		"/host:/data/../": "a volume cannot replace the container's root",
+		"/host:/proc":     "/proc is in /proc, which belongs to the kernel",
+		"/host:/proc/sys": "/proc/sys is in /proc, which belongs to the kernel",
+		"/host:/proc/1/x": "/proc/1/x is in /proc, which belongs to the kernel",
 	} {
 		r := e.mydocker("run", "-v", spec, "--", "true")
 		assert.Equal(t, 125, r.code, r.String())
 		assert.Contains(t, r.stderr, want, r.String())
 	}
 	assert.NoDirExists(t, "/host", "nothing is created for a refused volume")
+}
+
+// A volume may not hide /proc, not even through a link in the image; the
+// files runc lets lxcfs replace, such as /proc/uptime, stay allowed.
+func TestVolumeOverProcIsRefused(t *testing.T) {
+	e := newEnv(t)
+	e.installImage("proc-link", map[string]string{"data": "/proc"})
+	volume := filepath.Join(t.TempDir(), "volume")
+	require.NoError(t, os.MkdirAll(volume, 0o755))
+	r := e.mydocker("run", "-v", volume+":/data/sys", "proc-link", "true")
+	assert.Equal(t, 125, r.code, r.String())
+	assert.Contains(t, r.stderr, "/proc/sys is in /proc, which belongs to the kernel", r.String())
+
+	uptime := filepath.Join(t.TempDir(), "uptime")
+	require.NoError(t, os.WriteFile(uptime, []byte("1.00 2.00\n"), 0o644))
+	r = e.mydocker("run", "-v", uptime+":/proc/uptime:ro", "--", "cat", "/proc/uptime")
+	require.Equal(t, 0, r.code, r.String())
+	assert.Equal(t, "1.00 2.00\n", r.stdout)
+}
+
+// A host path is bytes: a directory whose name is not valid UTF-8 is the
+// one mounted, not a look-alike with U+FFFD in its name.
+func TestNonUTF8VolumePathIsTheOneMounted(t *testing.T) {
+	e := newEnv(t)
+	parent := t.TempDir()
+	volume := filepath.Join(parent, "caf\xe9")
+	require.NoError(t, os.Mkdir(volume, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(volume, "marker"), []byte("the right one\n"), 0o644))
+	r := e.mydocker("run", "-v", volume+":/data", "--", "cat", "/data/marker")
+	require.Equal(t, 0, r.code, r.String())
+	assert.Equal(t, "the right one\n", r.stdout)
+	entries, err := os.ReadDir(parent)
+	require.NoError(t, err)
+	assert.Len(t, entries, 1, "mydocker created a second directory beside the volume")
 }

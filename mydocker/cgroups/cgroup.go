@@ -16,6 +16,14 @@ import (
 type Cgroup interface {
 	// Join moves a process into the cgroup. Its children are born there.
 	Join(pid int) error
+	// LimitPids sets the most processes and threads the cgroup may hold
+	// (0: no limit). It is the one limit written last, once the init is in
+	// the cgroup and just before it execs the command: the init is a Go
+	// program with several threads, and a limit below their number would
+	// leave the Go runtime unable to start one more, and kill it. The
+	// kernel lets a cgroup hold more tasks than its new limit (only forks
+	// are refused), and execve ends every thread but one.
+	LimitPids(limit int64) error
 	// Destroy removes the cgroup once its processes have exited.
 	Destroy() error
 	// Path is the cgroup's name, as /proc/PID/cgroup shows it.

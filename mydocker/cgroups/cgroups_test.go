@@ -62,11 +62,16 @@ func TestV2Settings(t *testing.T) {
 		{"cpu.max", "50000 100000"},
 		{"cpu.weight", "59"},
 		{"cpuset.cpus", "0"},
-		{"pids.max", "20"},
-	}, v2Settings(res, true))
+	}, v2Settings(res, true), "pids.max comes later, from LimitPids")
 	res = Resources{Memory: 64 << 20, MemorySwap: 64 << 20, PidsLimit: -1}
-	assert.Equal(t, []setting{{"memory.max", "67108864"}, {"memory.swap.max", "0"}, {"pids.max", "max"}}, v2Settings(res, true))
-	assert.Equal(t, []setting{{"memory.max", "67108864"}, {"pids.max", "max"}}, v2Settings(res, false))
+	assert.Equal(t, []setting{{"memory.max", "67108864"}, {"memory.swap.max", "0"}}, v2Settings(res, true))
+	assert.Equal(t, []setting{{"memory.max", "67108864"}}, v2Settings(res, false))
+}
+
+func TestPidsSettings(t *testing.T) {
+	assert.Empty(t, pidsSettings(0))
+	assert.Equal(t, []setting{{"pids.max", "20"}}, pidsSettings(20))
+	assert.Equal(t, []setting{{"pids.max", "max"}}, pidsSettings(-1))
 }
 
 func TestV1Settings(t *testing.T) {
@@ -76,7 +81,7 @@ func TestV1Settings(t *testing.T) {
 	assert.Equal(t, []setting{{"cpu.cfs_period_us", "100000"}, {"cpu.cfs_quota_us", "150000"}, {"cpu.shares", "512"}},
 		v1Settings("cpu", res, true))
 	assert.Equal(t, []setting{{"cpuset.mems", "0"}}, v1Settings("cpuset", res, true))
-	assert.Equal(t, []setting{{"pids.max", "20"}}, v1Settings("pids", res, true))
+	assert.Empty(t, v1Settings("pids", res, true), "pids.max comes later, from LimitPids")
 	res.MemorySwap = -1
 	assert.Equal(t, []setting{{"memory.limit_in_bytes", "67108864"}, {"memory.memsw.limit_in_bytes", "-1"}},
 		v1Settings("memory", res, true))

@@ -83,6 +83,16 @@ func cpusetSettings(res Resources) []setting {
 	return s
 }
 
+// pidsSettings is pids.max for a --pids-limit, if one was given. Unlike the
+// other limits it is not written when the cgroup is made (see
+// Cgroup.LimitPids).
+func pidsSettings(limit int64) []setting {
+	if limit == 0 {
+		return nil
+	}
+	return []setting{{"pids.max", pidsMax(limit)}}
+}
+
 func pidsMax(limit int64) string {
 	if limit < 0 {
 		return "max"

@@ -151,10 +151,6 @@ func v1Settings(controller string, res Resources, swapAccounted bool) []setting 
 		}
 	case "cpuset":
 		s = cpusetSettings(res)
-	case "pids":
-		if res.PidsLimit != 0 {
-			s = append(s, setting{"pids.max", pidsMax(res.PidsLimit)})
-		}
 	}
 	return s
 }
@@ -168,6 +164,16 @@ func (cg *v1Cgroup) Join(pid int) error {
 	for _, h := range cg.dirs {
 		if err := joinCgroup(h.dir(cg.path), pid); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// LimitPids writes pids.max in the pids hierarchy.
+func (cg *v1Cgroup) LimitPids(limit int64) error {
+	for _, h := range cg.dirs {
+		if h.controller == "pids" {
+			return writeAll(h.dir(cg.path), pidsSettings(limit))
 		}
 	}
 	return nil

@@ -48,6 +48,10 @@ func (cg *v2Cgroup) Path() string       { return "/" + cg.path }
 func (cg *v2Cgroup) Join(pid int) error { return joinCgroup(cg.dir(), pid) }
 func (cg *v2Cgroup) Destroy() error     { return removeCgroup(cg.dir()) }
 
+func (cg *v2Cgroup) LimitPids(limit int64) error {
+	return writeAll(cg.dir(), pidsSettings(limit))
+}
+
 // v2Controllers picks the controllers to enable for a container: every one
 // we manage that the kernel offers, so that its usage is accounted even
 // without a limit. A controller that a limit needs must be there.
@@ -151,9 +155,5 @@ func v2Settings(res Resources, swapAccounted bool) []setting {
 	if res.CPUShares > 0 {
 		s = append(s, setting{"cpu.weight", itoa(CPUWeight(res.CPUShares))})
 	}
-	s = append(s, cpusetSettings(res)...)
-	if res.PidsLimit != 0 {
-		s = append(s, setting{"pids.max", pidsMax(res.PidsLimit)})
-	}
-	return s
+	return append(s, cpusetSettings(res)...)
 }

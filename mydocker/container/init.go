@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mydocker-book/mydocker/mydocker/faults"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 )
@@ -62,14 +63,15 @@ func Init() int {
 		fmt.Fprintf(os.Stderr, "mydocker: %v\n", err)
 		return ExitRuntimeError
 	}
-	return reportFailure(os.NewFile(execPipeFD, "exec-pipe"), startContainer())
+	ends := openInitEnds()
+	return reportFailure(ends.exec, startContainer(ends))
 }
 
-func startContainer() error {
+func startContainer(ends initEnds) error {
 	// A successful execve must close our end of the exec pipe: that is how
 	// the parent learns that the command runs.
 	unix.CloseOnExec(execPipeFD)
-	cfg, err := readConfig()
+	cfg, err := readConfig(ends.config)
 	if err != nil {
 		return err
 	}
@@ -94,13 +96,13 @@ func startContainer() error {
 	if err := setHostname(cfg.Hostname); err != nil {
 		return err
 	}
-	return execCommand(cfg.Args)
+	return execCommand(cfg.Args, ends)
 }
 
 // execCommand replaces the init with the user's command. execve keeps the
 // PID, so the command is PID 1: it receives the signals meant for the
 // container, and when it exits the container is over.
-func execCommand(args []string) error {
+func execCommand(args []string, ends initEnds) error {
 	path, err := exec.LookPath(args[0])
 	if err != nil {
 		return commandError(args[0], err)
@@ -109,6 +111,10 @@ func execCommand(args []string) error {
 		return err
 	}
 	if err := keepParentDeathSignal(); err != nil {
+		return err
+	}
+	faults.Crash("init", "ready")
+	if err := readyToExec(ends); err != nil {
 		return err
 	}
 	logrus.Debugf("execve(%q, %q)", path, args)

@@ -3,6 +3,7 @@
 package container
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"testing"
@@ -46,11 +47,43 @@ func TestInitPipesCloseWhatIsLeft(t *testing.T) {
 	assert.ErrorIs(t, err, os.ErrClosed, "close left the exec pipe open")
 }
 
-func TestExecPipeEndOfFileMeansTheCommandRuns(t *testing.T) {
+// The conversation of a successful start: ready, go, end of file.
+func TestReadyGoThenEndOfFileMeansTheCommandRuns(t *testing.T) {
+	configRead, configWrite, err := os.Pipe()
+	require.NoError(t, err)
+	execRead, execWrite, err := os.Pipe()
+	require.NoError(t, err)
+	defer execRead.Close()
+	init := make(chan error, 1)
+	go func() {
+		err := readyToExec(initEnds{config: configRead, exec: execWrite})
+		execWrite.Close() // what a successful execve does to the init's end
+		init <- err
+	}()
+	messages := json.NewDecoder(execRead)
+	require.NoError(t, waitUntilReady(messages))
+	require.NoError(t, sendGo(configWrite))
+	assert.NoError(t, waitForExec(messages))
+	assert.NoError(t, <-init)
+}
+
+// End of file before "ready" is an init that died on the way.
+func TestEndOfFileBeforeReadyIsTheInitDying(t *testing.T) {
 	readEnd, writeEnd, err := os.Pipe()
 	require.NoError(t, err)
-	writeEnd.Close() // what a successful execve does to the init's end
-	assert.NoError(t, waitForExec(readEnd))
+	writeEnd.Close()
+	assert.ErrorIs(t, waitUntilReady(json.NewDecoder(readEnd)), errInitDied)
+}
+
+// Without mydocker's go, the init does not exec.
+func TestNoGoNoExec(t *testing.T) {
+	configRead, configWrite, err := os.Pipe()
+	require.NoError(t, err)
+	execRead, execWrite, err := os.Pipe()
+	require.NoError(t, err)
+	defer execRead.Close()
+	configWrite.Close() // mydocker went away
+	assert.ErrorContains(t, readyToExec(initEnds{config: configRead, exec: execWrite}), "went away")
 }
 
 func TestExecPipeCarriesTheInitsFailure(t *testing.T) {
@@ -60,7 +93,7 @@ func TestExecPipeCarriesTheInitsFailure(t *testing.T) {
 	assert.Equal(t, ExitNotFound, reportFailure(writeEnd, notFound))
 
 	var failed *Error
-	require.ErrorAs(t, waitForExec(readEnd), &failed)
+	require.ErrorAs(t, waitUntilReady(json.NewDecoder(readEnd)), &failed)
 	assert.Equal(t, ExitNotFound, failed.Code)
 	assert.Equal(t, notFound.Error(), failed.Error())
 }
@@ -70,6 +103,6 @@ func TestInitFailuresWithoutACodeAre125(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, ExitRuntimeError, reportFailure(writeEnd, errors.New("mounting /proc: permission denied")))
 	var failed *Error
-	require.ErrorAs(t, waitForExec(readEnd), &failed)
+	require.ErrorAs(t, waitForExec(json.NewDecoder(readEnd)), &failed)
 	assert.Equal(t, ExitRuntimeError, failed.Code)
 }

@@ -3,6 +3,7 @@
 package container
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/mydocker-book/mydocker/mydocker/faults"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 )
@@ -73,6 +75,7 @@ func newInitProcess(cfg Config) (cmd *exec.Cmd, pipes initPipes, retErr error) {
 		return nil, pipes, fmt.Errorf("creating the exec pipe to the init: %w", err)
 	}
 	pipes.exec, theirs = execRead, append(theirs, execWrite) // execPipeFD
+	pipes.messages = json.NewDecoder(execRead)
 	//book:add rootfs
 	if cfg.TTY {
 		ours, init, err := newConsoleSocket()
@@ -84,7 +87,7 @@ func newInitProcess(cfg Config) (cmd *exec.Cmd, pipes initPipes, retErr error) {
 	//book:end rootfs
 	cmd = exec.Command("/proc/self/exe", append(globalFlags(cfg), "init")...)
 	cmd.SysProcAttr = initSysProcAttr(cfg)
-	cmd.Env = containerEnv(cfg)
+	cmd.Env = append(containerEnv(cfg), faults.InitEnv()...)
 	attachStdio(cmd, cfg)
 	// ExtraFiles[i] becomes descriptor 3+i in the child.
 	cmd.ExtraFiles = theirs
@@ -161,6 +164,14 @@ func waitForExit(cmd *exec.Cmd) (int, error) {
 		return 0, fmt.Errorf("waiting for %s: %w", cmd.Path, err)
 	}
 	return 0, nil
+}
+
+// describeStatus says in words what a shell-style status means.
+func describeStatus(status int) string {
+	if status > 128 {
+		return "killed by " + unix.SignalName(unix.Signal(status-128))
+	}
+	return fmt.Sprintf("exit status %d", status)
 }
 
 // statusOf turns a wait status into a shell-style exit status.

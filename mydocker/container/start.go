@@ -4,6 +4,8 @@ package container
 
 import (
 	"errors"
+	"fmt"
+	"os"
 	"time"
 
 	"github.com/mydocker-book/mydocker/mydocker/state"
@@ -29,7 +31,13 @@ func (c *Container) startSteps() []step {
 		{"console", c.attachConsole},
 		//book:end
 		//book:add proc
-		{"exec", c.waitForExec},
+		{"ready", c.waitUntilReady},
+		//book:end
+		//book:add cgroups
+		{"pids", c.limitPids},
+		//book:end
+		//book:add proc
+		{"exec", c.letInitExec},
 		{"signals", c.forwardSignals},
 		//book:end
 		{"running", c.markRunning},
@@ -46,17 +54,36 @@ func (c *Container) markRunning() error {
 
 // sendConfig sends the init what it needs to set up the container.
 func (c *Container) sendConfig() error {
-	pipe := c.pipes.config
-	c.pipes.config = nil // sendConfig closes it
-	return sendConfig(pipe, c.initConfig())
+	return sendConfig(c.pipes.config, c.initConfig())
 }
 
-// waitForExec waits until the init has become the user's command. An init
-// that failed has told us why and exits by itself: reap it.
-func (c *Container) waitForExec() error {
-	pipe := c.pipes.exec
-	c.pipes.exec = nil // waitForExec closes it
-	err := waitForExec(pipe)
+// waitUntilReady waits until the init has set up the container and is
+// about to exec the command. An init that failed has told us why and exits
+// by itself, and one that died said nothing: either way, reap it.
+func (c *Container) waitUntilReady() error {
+	err := waitUntilReady(c.pipes.messages)
+	if err == nil {
+		return nil
+	}
+	status, waitErr := waitForExit(c.init)
+	if errors.Is(err, errInitDied) && waitErr == nil {
+		return fmt.Errorf("%w (%s): this is mydocker's failure, not the command's; "+
+			"run with --debug to see how far the init came", err, describeStatus(status))
+	}
+	return err
+}
+
+// letInitExec gives the init its go, and waits until it has become the
+// user's command or has failed trying (then, reap it).
+func (c *Container) letInitExec() error {
+	pipe := c.pipes.config
+	c.pipes.config = nil // sendGo closes it
+	if err := sendGo(pipe); err != nil {
+		return err
+	}
+	err := waitForExec(c.pipes.messages)
+	closeAll([]*os.File{c.pipes.exec})
+	c.pipes.exec, c.pipes.messages = nil, nil
 	var failed *Error
 	if errors.As(err, &failed) {
 		_ = c.init.Wait()
@@ -69,6 +96,16 @@ func (c *Container) waitForExec() error {
 func (c *Container) forwardSignals() error {
 	c.stopForwarding = forwardSignals(c.signals, c.init.Process)
 	return nil
+}
+
+//book:end
+
+//book:add cgroups
+
+// limitPids writes the one limit that waits for this moment: the init is
+// ready and its threads exist; the command is not running yet.
+func (c *Container) limitPids() error {
+	return c.cgroup.LimitPids(c.Resources.PidsLimit)
 }
 
 //book:end

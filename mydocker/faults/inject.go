@@ -39,6 +39,24 @@ func Step(phase, step string) error {
 	return nil
 }
 
+// Crash ends the init at once, with Go's own status for a fatal error and
+// without telling mydocker anything, if the tests named this point.
+func Crash(phase, step string) {
+	if os.Getenv(faultVar) == phase+"/"+step {
+		fmt.Fprintf(os.Stderr, "fatal error: crash injected at %s/%s\n", phase, step)
+		os.Exit(2)
+	}
+}
+
+// InitEnv passes the fault on to the init, whose environment is otherwise
+// the container's own.
+func InitEnv() []string {
+	if fault := os.Getenv(faultVar); fault != "" {
+		return []string{faultVar + "=" + fault}
+	}
+	return nil
+}
+
 // report is what the tests read after mydocker has exited.
 type report struct {
 	Steps       []string          `json:"steps"`       // every step reached

@@ -410,3 +410,18 @@ func (e *env) removeLeftoverCgroup() {
 		require.NoError(e.t, removeWhenEmpty(dir, 5*time.Second), "the killed container's processes should be gone")
 	}
 }
+
+// Docker accepts --pids-limit 1, and so does mydocker: the limit is
+// written when the init, a Go program with several threads, is about to
+// exec, and the command then runs as the one task the limit allows.
+func TestPidsLimitOfOneRunsOneProcess(t *testing.T) {
+	e := newEnv(t)
+	for _, limit := range []string{"1", "2", "4"} {
+		r := e.mydocker("run", "--pids-limit", limit, "--", busyboxCmd, "true")
+		assert.Equal(t, 0, r.code, r.String())
+	}
+	// ls is not one of sh's builtins: running it takes a second process.
+	r := e.mydocker("run", "--pids-limit", "1", "--", busyboxCmd, "sh", "-c", "ls / >/dev/null && echo forked")
+	assert.NotEqual(t, 0, r.code, r.String())
+	assert.NotContains(t, r.stdout, "forked", "a second process must not start\n%s", r)
+}

@@ -61,6 +61,12 @@ var startSteps = []string{
 	"console",
 	//book:end
 	//book:add proc
+	"ready",
+	//book:end
+	//book:add cgroups
+	"pids",
+	//book:end
+	//book:add proc
 	"exec",
 	"signals",
 	//book:end
@@ -182,6 +188,25 @@ func TestAFailureWithATerminalLeavesNothingBehind(t *testing.T) {
 			requireNoDescriptorsLeft(t, rep)
 		})
 	}
+}
+
+//book:end
+
+//book:add proc
+
+// An init that dies before it is ready, without a word (as a Go program
+// does when the kernel refuses it a thread), is mydocker's failure: 125,
+// never the init's own exit status taken for the command's.
+func TestAnInitThatDiesBeforeExecIs125(t *testing.T) {
+	e := newEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	defer cancel()
+	cmd := e.command(ctx, runArgs(t)...)
+	reportFile := withFault(t, cmd, "init/ready")
+	r := e.run(ctx, cmd)
+	assert.Equal(t, 125, r.code, r.String())
+	assert.Contains(t, r.stderr, "mydocker: the container's init died before it could run the command (exit status 2): this is mydocker's failure", r.String())
+	requireNoDescriptorsLeft(t, readFaultReport(t, reportFile))
 }
 
 //book:end

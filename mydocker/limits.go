@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"strconv"
 
 	units "github.com/docker/go-units"
@@ -73,13 +74,24 @@ func parseBytes(ctx *cli.Context, flag string, unlimited bool) (int64, error) {
 	return bytes, nil
 }
 
+// parseCPUs reads --cpus, a number of CPUs, into billionths of a CPU.
+// strconv.ParseFloat also accepts NaN, Inf and numbers far beyond int64, and
+// converting those to an integer gives a meaningless number, so they are
+// refused here, as is a positive number so small that it would round to 0,
+// which means "no limit".
 func parseCPUs(value string) (int64, error) {
 	if value == "" {
 		return 0, nil
 	}
 	cpus, err := strconv.ParseFloat(value, 64)
-	if err != nil || cpus <= 0 {
+	if err != nil || math.IsNaN(cpus) || math.IsInf(cpus, 0) || cpus <= 0 {
 		return 0, fmt.Errorf("invalid --cpus %q: use a positive number of CPUs, such as 0.5 or 2", value)
 	}
-	return int64(math.Round(cpus * 1e9)), nil
+	nano := math.Round(cpus * 1e9)
+	if nano < 1 || nano >= math.MaxInt64 {
+		ncpu := runtime.NumCPU()
+		return 0, fmt.Errorf("--cpus %s is out of range: this machine has %d CPUs, so use a value from 0.01 to %d",
+			value, ncpu, ncpu)
+	}
+	return int64(nano), nil
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mydocker-book/mydocker/chapters"
 )
 
 func TestStageOfTheFirstChapter(t *testing.T) {
@@ -149,6 +151,42 @@ func TestDiffOfTheFirstChapterStartsFromNothing(t *testing.T) {
 	var out strings.Builder
 	require.NoError(t, diffStage(b, "a", &out))
 	assert.Contains(t, out.String(), "--- a/go.mod\n+++ b/go.mod\n@@ -0,0 +1,3 @@\n")
+}
+
+// A planned chapter can be staged (its author stages it while writing it),
+// but the reader is told what it is, and where it went.
+func TestStageOfAPlannedChapterWarns(t *testing.T) {
+	b := fakeBook(t)
+	dir := filepath.Join(t.TempDir(), "out")
+	var out, warn strings.Builder
+	require.NoError(t, run(b, []string{"stage", "c", "-o", dir}, &out, &warn))
+	assert.Equal(t, "stagegen: wrote the stage of chapter 3, c (planned), to "+dir+"\n", out.String())
+	assert.Contains(t, warn.String(), "stagegen: warning: chapter 3, c, is planned, not written: its stage is the code written for it so far")
+	assert.FileExists(t, filepath.Join(dir, "mydocker/extra.go"))
+
+	out.Reset()
+	warn.Reset()
+	require.NoError(t, run(b, []string{"stage", "a", "-o", dir}, &out, &warn))
+	assert.Equal(t, "stagegen: wrote the stage of chapter 1, a, to "+dir+"\n", out.String())
+	assert.Empty(t, warn.String(), "a written chapter needs no warning")
+}
+
+// A planned chapter that no marker names yet has an empty diff: say why,
+// on stderr, so that the diff itself stays empty.
+func TestDiffOfAPlannedChapterWithoutCodeSaysSo(t *testing.T) {
+	b := fakeBook(t)
+	b.chapters = append(b.chapters, chapters.Chapter{Number: 4, Slug: "d", Title: "Delta", Status: chapters.Planned})
+	var out, warn strings.Builder
+	require.NoError(t, run(b, []string{"diff", "d"}, &out, &warn))
+	assert.Empty(t, out.String())
+	assert.Contains(t, warn.String(), "chapter 4, d, is planned")
+	assert.Contains(t, warn.String(), "the diff is empty: no line of the source is marked for chapter d yet, so its stage is the same as the stage of c")
+
+	out.Reset()
+	warn.Reset()
+	require.NoError(t, run(b, []string{"diff", "b"}, &out, &warn))
+	assert.NotEmpty(t, out.String())
+	assert.Empty(t, warn.String())
 }
 
 // A stage of the real repository must generate quickly: the Makefile

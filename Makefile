@@ -5,6 +5,7 @@
 #   make test CH=<slug>    the same, for one stage only
 #   make stage CH=<slug>   the code as it stands at the end of a chapter, in build/stages/<slug>
 #   make diff CH=<slug>    what that chapter adds to the previous stage
+#   make build             build the final source's mydocker into build/mydocker (nothing is installed)
 #   make image             build the busybox image and put it in the state root (/var/lib/mydocker)
 #   make demo              build mydocker and the image, and run a container
 #   make bench             time a container against runc and bwrap, into docs/performance.md (as root)
@@ -73,6 +74,8 @@ test-stage: stage $(IMAGE)
 test-vm: $(IMAGE)
 	GO=$(GO) IMAGE=$(IMAGE) scripts/vm/run.sh $(CH)
 
+# The final source's mydocker, into build/mydocker (the demo runs it; the
+# chapters build theirs inside their stage). Nothing is installed.
 build:
 	CGO_ENABLED=0 $(GO) build -o build/mydocker ./mydocker
 

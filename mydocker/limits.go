@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"strconv"
 
 	units "github.com/docker/go-units"
@@ -13,16 +14,18 @@ import (
 	"github.com/mydocker-book/mydocker/mydocker/cgroups"
 )
 
-// limitFlags are Docker's resource flags for run.
+// limitFlags are Docker's resource flags for run. A flag left out means
+// "not set"; where that gives a default, DefaultText names it, and help
+// prints it once (not "default: 0" beside a default in the usage text).
 func limitFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "memory", Aliases: []string{"m"}, Usage: "memory limit, such as 64m or 1g"},
-		&cli.StringFlag{Name: "memory-swap", Usage: "memory plus swap limit (-1: unlimited swap; default: twice --memory)"},
+		&cli.StringFlag{Name: "memory-swap", Usage: "memory plus swap limit; -1 for unlimited swap", DefaultText: "twice --memory"},
 		&cli.StringFlag{Name: "cpus", Usage: "how many CPUs of time the container may use, such as 0.5"},
-		&cli.Int64Flag{Name: "cpu-shares", Aliases: []string{"c"}, Usage: "CPU weight relative to other containers (default 1024)"},
+		&cli.Int64Flag{Name: "cpu-shares", Aliases: []string{"c"}, Usage: "CPU weight relative to other containers", DefaultText: "1024"},
 		&cli.StringFlag{Name: "cpuset-cpus", Usage: "CPUs the container may run on, such as 0-2,4"},
 		&cli.StringFlag{Name: "cpuset-mems", Usage: "memory nodes the container may allocate from, such as 0"},
-		&cli.Int64Flag{Name: "pids-limit", Usage: "most processes and threads the container may have (-1: unlimited)"},
+		&cli.Int64Flag{Name: "pids-limit", Usage: "most processes and threads the container may have; -1 for no limit", DefaultText: "no limit"},
 		&cli.StringFlag{
 			Name: "cgroup-parent", Value: "mydocker", EnvVars: []string{"MYDOCKER_CGROUP_PARENT"},
 			Usage: "the cgroup under which the container's cgroup is created",
@@ -73,13 +76,24 @@ func parseBytes(ctx *cli.Context, flag string, unlimited bool) (int64, error) {
 	return bytes, nil
 }
 
+// parseCPUs reads --cpus, a number of CPUs, into billionths of a CPU.
+// strconv.ParseFloat also accepts NaN, Inf and numbers far beyond int64, and
+// converting those to an integer gives a meaningless number, so they are
+// refused here, as is a positive number so small that it would round to 0,
+// which means "no limit".
 func parseCPUs(value string) (int64, error) {
 	if value == "" {
 		return 0, nil
 	}
 	cpus, err := strconv.ParseFloat(value, 64)
-	if err != nil || cpus <= 0 {
+	if err != nil || math.IsNaN(cpus) || math.IsInf(cpus, 0) || cpus <= 0 {
 		return 0, fmt.Errorf("invalid --cpus %q: use a positive number of CPUs, such as 0.5 or 2", value)
 	}
-	return int64(math.Round(cpus * 1e9)), nil
+	nano := math.Round(cpus * 1e9)
+	if nano < 1 || nano >= math.MaxInt64 {
+		ncpu := runtime.NumCPU()
+		return 0, fmt.Errorf("--cpus %s is out of range: this machine has %d CPUs, so use a value from 0.01 to %d",
+			value, ncpu, ncpu)
+	}
+	return int64(nano), nil
 }

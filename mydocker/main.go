@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
@@ -26,9 +27,11 @@ func main() {
 func newApp() *cli.App {
 	// Docker spells the hostname flag -h, so help keeps only its long name.
 	cli.HelpFlag = &cli.BoolFlag{Name: "help", Usage: "show help"}
+	cli.VersionPrinter = func(ctx *cli.Context) { fmt.Fprintln(ctx.App.Writer, versionLine()) }
 	return &cli.App{
-		Name:  "mydocker",
-		Usage: "a small container runtime, built chapter by chapter",
+		Name:    "mydocker",
+		Usage:   "a small container runtime, built chapter by chapter",
+		Version: version(),
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "debug", Usage: "trace every kernel-level step on stderr"},
 			&cli.StringFlag{
@@ -38,6 +41,7 @@ func newApp() *cli.App {
 		},
 		Before:         setUpLogging,
 		Commands:       []*cli.Command{runCommand(), initCommand()},
+		Action:         noCommand,
 		ExitErrHandler: func(*cli.Context, error) {}, // exit codes are decided in exitCode
 		OnUsageError:   usageError,
 	}
@@ -51,6 +55,21 @@ func usageError(ctx *cli.Context, err error, _ bool) error {
 		help = "mydocker " + ctx.Command.Name + " --help"
 	}
 	return fmt.Errorf("%w: see '%s'", err, help)
+}
+
+// noCommand runs when the first argument is no command: mydocker alone
+// shows the help, and an unknown word is a usage error that lists the
+// commands there are (urfave/cli would say "No help topic").
+func noCommand(ctx *cli.Context) error {
+	if !ctx.Args().Present() {
+		return cli.ShowAppHelp(ctx)
+	}
+	var names []string
+	for _, c := range ctx.App.VisibleCommands() {
+		names = append(names, c.Name)
+	}
+	return fmt.Errorf("unknown command %q: the commands are %s; see 'mydocker --help'",
+		ctx.Args().First(), strings.Join(names, ", "))
 }
 
 func setUpLogging(ctx *cli.Context) error {

@@ -3,8 +3,11 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -58,3 +61,54 @@ func TestVolumesArriveAsTyped(t *testing.T) {
 }
 
 //book:end
+
+// runApp runs mydocker's command line and returns what it printed on
+// stdout and the error it returned.
+func runApp(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	app := newApp()
+	app.Writer = &out
+	err := app.Run(append([]string{"mydocker"}, args...))
+	return out.String(), err
+}
+
+// urfave/cli prints a flag's default after its usage text: a usage text
+// that names a default as well shows two.
+func TestRunHelpShowsOneDefaultPerFlag(t *testing.T) {
+	help, err := runApp(t, "run", "--help")
+	require.NoError(t, err)
+	for _, line := range strings.Split(help, "\n") {
+		assert.LessOrEqual(t, strings.Count(line, "default"), 1, line)
+		assert.NotContains(t, line, "(default: 0)", "0 means not set: say what that gives")
+	}
+}
+
+func TestUnknownCommandListsTheCommands(t *testing.T) {
+	out, err := runApp(t, "ps")
+	require.Error(t, err)
+	assert.Equal(t, `unknown command "ps": the commands are run, help; see 'mydocker --help'`, err.Error())
+	assert.Empty(t, out)
+	assert.Equal(t, 125, exitCode(err), "a usage error, as in Docker")
+
+	help, err := runApp(t)
+	require.NoError(t, err, "mydocker alone shows the help")
+	assert.Contains(t, help, "COMMANDS:")
+}
+
+// Every stage has a STAGE file at its root (the parent of mydocker/) and a
+// generated stage.go that sets bookStage; the final source has neither.
+func TestVersionSaysWhichCodeItWasBuiltFrom(t *testing.T) {
+	out, err := runApp(t, "--version")
+	require.NoError(t, err)
+	assert.Equal(t, versionLine()+"\n", out)
+	assert.True(t, strings.HasPrefix(out, "mydocker version "+version()+", built from the book's "), out)
+	slug, err := os.ReadFile("../STAGE")
+	if errors.Is(err, os.ErrNotExist) {
+		assert.Empty(t, bookStage)
+		assert.Contains(t, out, "built from the book's final source")
+		return
+	}
+	require.NoError(t, err)
+	assert.Contains(t, out, ", built from the book's stage "+strings.TrimSpace(string(slug))+": ")
+}

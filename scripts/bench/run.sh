@@ -7,8 +7,10 @@
 #   BENCH_QUICK=1 a few runs only, results in build/bench only (for CI)
 #
 # Everything it makes is in build/bench; outside build/ it only creates (and
-# removes again) the cgroup parent mydocker-bench. A full run also rewrites
-# docs/performance.md with the results.
+# removes again) the cgroup parent mydocker-bench and, when perf is installed
+# and the tracing filesystem is not mounted, its mount at /sys/kernel/tracing
+# (see mounts.sh). A full run also rewrites docs/performance.md with the
+# results.
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -48,8 +50,10 @@ remove_cgroups() {
 		fi
 	done
 }
-mounts() { awk '{ print $5 }' /proc/self/mountinfo | sort; }
-mounts_before=$(mounts)
+# The mounts now, to compare at the end (mounts.sh: with tracefs mounted
+# first when perf will run, since perf would mount it).
+source scripts/bench/mounts.sh
+mounts_snapshot
 cleanup() {
 	local status=$?
 	runc --root "$out/runc" delete --force "$id" >/dev/null 2>&1 || true
@@ -57,12 +61,13 @@ cleanup() {
 	# A container that leaked a mount into the host would make every later
 	# result suspect: fail loudly.
 	local left
-	left=$(diff <(echo "$mounts_before") <(mounts) | grep '^>' || true)
+	left=$(mounts_left)
 	if [ -n "$left" ]; then
 		echo "bench: mounts left behind (by a container, or by something else that ran meanwhile):" >&2
 		echo "$left" >&2
 		status=1
 	fi
+	mounts_release
 	exit "$status"
 }
 trap cleanup EXIT

@@ -37,9 +37,12 @@ func diffStage(b book, slug string, out io.Writer) error {
 	if err := writeStage(b, slug, after); err != nil {
 		return err
 	}
+	// The files that name the stage differ in every pair of stages.
 	for _, dir := range []string{before, after} {
-		if err := os.RemoveAll(filepath.Join(dir, stageFile)); err != nil {
-			return err
+		for _, name := range []string{stageFile, filepath.Join(sourceDir, stageGoFile)} {
+			if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
+				return err
+			}
 		}
 	}
 	return runDiff(tmp, out)

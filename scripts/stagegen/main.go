@@ -71,7 +71,7 @@ func (b book) previous(slug string) (string, error) {
 func main() {
 	b, err := repositoryBook(".")
 	if err == nil {
-		err = run(b, os.Args[1:], os.Stdout)
+		err = run(b, os.Args[1:], os.Stdout, os.Stderr)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "stagegen:", err)
@@ -79,8 +79,9 @@ func main() {
 	}
 }
 
-// run carries out one command on the book.
-func run(b book, args []string, out io.Writer) error {
+// run carries out one command on the book. Results go to out; warnings
+// go to warn, so that they never end up in a diff or a list.
+func run(b book, args []string, out, warn io.Writer) error {
 	if len(args) == 0 {
 		return errors.New("no command given\n" + usage)
 	}
@@ -89,13 +90,13 @@ func run(b book, args []string, out io.Writer) error {
 	case "check":
 		return runCheck(b, args, out)
 	case "stage":
-		return runStage(b, args)
+		return runStage(b, args, out, warn)
 	case "diff":
 		slug, err := oneSlug(cmd, args)
 		if err != nil {
 			return err
 		}
-		return diffStage(b, slug, out)
+		return runDiffCommand(b, slug, out, warn)
 	case "chapters":
 		return runChapters(b, args, out)
 	case "prev":
@@ -137,7 +138,7 @@ func oneSlug(cmd string, args []string) (string, error) {
 }
 
 // runStage handles `stage SLUG [-o DIR]`, with -o before or after the slug.
-func runStage(b book, args []string) error {
+func runStage(b book, args []string, out, warn io.Writer) error {
 	flags := flag.NewFlagSet("stage", flag.ContinueOnError)
 	dir := flags.String("o", "", "output folder (default build/stages/SLUG)")
 	var slugs []string
@@ -158,7 +159,64 @@ func runStage(b book, args []string) error {
 	if *dir == "" {
 		*dir = filepath.Join(b.root, "build", "stages", slug)
 	}
-	return writeStage(b, slug, *dir)
+	c, err := b.find(slug)
+	if err != nil {
+		return err
+	}
+	warnIfPlanned(c, warn)
+	if err := writeStage(b, slug, *dir); err != nil {
+		return err
+	}
+	planned := ""
+	if c.Status != chapters.Written {
+		planned = " (" + string(c.Status) + ")"
+	}
+	fmt.Fprintf(out, "stagegen: wrote the stage of chapter %d, %s%s, to %s\n", c.Number, slug, planned, *dir)
+	return nil
+}
+
+// warnIfPlanned says that a planned chapter's stage is not a finished
+// chapter. Developers stage a chapter while they write it, so it is
+// allowed, but a reader asking for it would otherwise get, without a word,
+// a copy of the stage before it.
+func warnIfPlanned(c chapters.Chapter, warn io.Writer) {
+	if c.Status == chapters.Written {
+		return
+	}
+	fmt.Fprintf(warn, "stagegen: warning: chapter %d, %s, is %s, not written: its stage is the code written for it so far, "+
+		"which may be nothing (then it is the stage before it)\n", c.Number, c.Slug, c.Status)
+}
+
+// runDiffCommand handles `diff SLUG`: the diff on out, and on warn a word when the
+// chapter is planned or the diff is empty.
+func runDiffCommand(b book, slug string, out, warn io.Writer) error {
+	c, err := b.find(slug)
+	if err != nil {
+		return err
+	}
+	warnIfPlanned(c, warn)
+	counted := &countingWriter{w: out}
+	if err := diffStage(b, slug, counted); err != nil {
+		return err
+	}
+	if counted.n == 0 {
+		prev, _ := b.previous(slug)
+		fmt.Fprintf(warn, "stagegen: the diff is empty: no line of the source is marked for chapter %s yet, "+
+			"so its stage is the same as the stage of %s\n", slug, prev)
+	}
+	return nil
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 func runChapters(b book, args []string, out io.Writer) error {

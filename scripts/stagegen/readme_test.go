@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,30 +52,30 @@ func TestReadmeWithoutTableMarkers(t *testing.T) {
 func TestChaptersAndPrevCommands(t *testing.T) {
 	b := fakeBook(t)
 	var out strings.Builder
-	require.NoError(t, run(b, []string{"chapters", "--written"}, &out))
+	require.NoError(t, run(b, []string{"chapters", "--written"}, &out, io.Discard))
 	assert.Equal(t, "a\nb\n", out.String())
 
 	out.Reset()
-	require.NoError(t, run(b, []string{"prev", "b"}, &out))
+	require.NoError(t, run(b, []string{"prev", "b"}, &out, io.Discard))
 	assert.Equal(t, "a\n", out.String())
 
 	out.Reset()
-	require.NoError(t, run(b, []string{"prev", "a"}, &out))
+	require.NoError(t, run(b, []string{"prev", "a"}, &out, io.Discard))
 	assert.Empty(t, out.String())
 
-	assert.ErrorContains(t, run(b, []string{"prev", "zzz"}, &out), "chapters/chapters.json")
+	assert.ErrorContains(t, run(b, []string{"prev", "zzz"}, &out, io.Discard), "chapters/chapters.json")
 }
 
 func TestCheckCommandReportsEverything(t *testing.T) {
 	b := fakeBook(t)
 	var out strings.Builder
-	err := run(b, []string{"check"}, &out)
+	err := run(b, []string{"check"}, &out, io.Discard)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), chapterA+":5:")
 	assert.Contains(t, err.Error(), "README.md:3:")
 	assert.Contains(t, err.Error(), "2 problem(s)")
 
-	require.NoError(t, run(b, []string{"snippets", "--fix"}, &out))
-	require.NoError(t, run(b, []string{"readme"}, &out))
-	require.NoError(t, run(b, []string{"check"}, &out))
+	require.NoError(t, run(b, []string{"snippets", "--fix"}, &out, io.Discard))
+	require.NoError(t, run(b, []string{"readme"}, &out, io.Discard))
+	require.NoError(t, run(b, []string{"check"}, &out, io.Discard))
 }

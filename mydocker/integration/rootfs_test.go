@@ -239,18 +239,110 @@ func TestUnknownImageIsRefusedWith125(t *testing.T) {
 	assert.Contains(t, r.stderr, "run needs an image and a command", r.String())
 }
 
-// An image decides what its paths are. Here /proc is a symlink to an
-// absolute path, which names a directory on the host too: mydocker must
-// follow it inside the container's root, and never create, or mount on,
-// the host's directory.
-func TestMountPointsResolveInsideTheImage(t *testing.T) {
+// An image decides what its paths are, and a symlink in it can name a
+// directory of the host: an absolute target is a host path too, and a
+// relative one with enough ".." climbs to the host's root from wherever
+// the image is unpacked. The runtime mounts on, and creates files in, the
+// image's paths before pivot_root, while the host's tree is still there:
+// each of those paths must be found inside the container's root. These
+// tests point such links at a directory they made on the host, outside
+// the state root, and require that nothing appears in it.
+
+// linkKinds are the two ways a link names a host directory.
+var linkKinds = []string{"absolute", "relative"}
+
+// linkTo is a symlink target that names hostDir from anywhere in the image.
+func linkTo(kind, hostDir string) string {
+	if kind == "relative" {
+		return strings.Repeat("../", 32) + strings.TrimPrefix(hostDir, "/")
+	}
+	return hostDir
+}
+
+// hostDirForLinks makes the directory of the host that an image's links
+// point at, outside the test's state root.
+func hostDirForLinks(t *testing.T) string {
+	dir := filepath.Join(t.TempDir(), "victim")
+	require.NoError(t, os.Mkdir(dir, 0o755))
+	return dir
+}
+
+func assertEmptyDir(t *testing.T, dir string, r fmt.Stringer) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var names []string
+	for _, entry := range entries {
+		names = append(names, entry.Name())
+	}
+	assert.Empty(t, names, "mydocker created files in the host directory %s\n%s", dir, r)
+}
+
+// With /dev a symlink, the runtime follows it inside the container's root,
+// as runc does: its tmpfs, devices and links are made there, and the
+// container's /dev works through the link, with -t too (/dev/ptmx).
+func TestSymlinkedDevIsFollowedInsideTheRoot(t *testing.T) {
+	for _, kind := range linkKinds {
+		t.Run(kind, func(t *testing.T) { testSymlinkedDev(t, kind) })
+	}
+}
+
+func testSymlinkedDev(t *testing.T, kind string) {
 	e := newEnv(t)
-	hostDir := filepath.Join(e.root, "host-side")
-	e.installImage("proc-link", map[string]string{"proc": hostDir + "/proc"})
-	r := e.mydocker("run", "proc-link", "sh", "-c", "readlink /proc; cat /proc/self/comm")
-	require.Equal(t, 0, r.code, r.String())
-	assert.Equal(t, hostDir+"/proc\ncat\n", r.stdout, "the container's /proc works through the link\n%s", r)
-	assert.NoDirExists(t, hostDir, "mydocker created the link's target on the host")
+	hostDir := hostDirForLinks(t)
+	link := linkTo(kind, hostDir)
+	e.installImage("dev-link", map[string]string{"dev": link})
+	r := e.mydocker("run", "dev-link", "sh", "-c",
+		"readlink /dev; stat -c '%F %t:%T' /dev/null; echo x > /dev/null && echo null works; ls /dev/pts")
+	assert.Equal(t, 0, r.code, r.String())
+	assert.Equal(t, link+"\ncharacter special file 1:3\nnull works\nptmx\n", r.stdout, r.String())
+	assertEmptyDir(t, hostDir, r)
+
+	term := e.startOnTerminal("run", "-t", "dev-link", "sh", "-c", "tty; echo x > /dev/null && echo null works")
+	term.expect("/pts/0")
+	term.expect("null works")
+	assert.Equal(t, 0, term.wait(), term.String())
+	assertEmptyDir(t, hostDir, term)
+}
+
+// procfs and sysfs go on the image's own /proc and /sys, never through a
+// link: an image where either is a symlink is refused, as runc refuses it.
+func TestSymlinkedProcOrSysIsRefused(t *testing.T) {
+	for _, path := range []string{"proc", "sys"} {
+		for _, kind := range linkKinds {
+			t.Run(path+"/"+kind, func(t *testing.T) {
+				e := newEnv(t)
+				hostDir := hostDirForLinks(t)
+				e.installImage(path+"-link", map[string]string{path: linkTo(kind, hostDir)})
+				r := e.mydocker("run", path+"-link", "true")
+				assert.Equal(t, 125, r.code, r.String())
+				assert.Contains(t, r.stderr, fmt.Sprintf("the image's /%s is a symlink (to %s)", path, linkTo(kind, hostDir)), r.String())
+				assert.Contains(t, r.stderr, "make /"+path+" a directory in the image", r.String())
+				assertEmptyDir(t, hostDir, r)
+			})
+		}
+	}
+}
+
+// The mount points below /dev and /sys are made in the runtime's fresh
+// tmpfs and sysfs, which cover what the image has there: the image's own
+// links are never followed, and the container gets real mount points.
+func TestSymlinksUnderDevAndSysAreCovered(t *testing.T) {
+	for _, path := range []string{"dev/pts", "dev/shm", "dev/mqueue", "sys/fs/cgroup"} {
+		for _, kind := range linkKinds {
+			t.Run(path+"/"+kind, func(t *testing.T) {
+				e := newEnv(t)
+				hostDir := hostDirForLinks(t)
+				image := strings.ReplaceAll(path, "/", "-") + "-link"
+				e.installImage(image, map[string]string{path: linkTo(kind, hostDir)})
+				check := fmt.Sprintf("test -d /%[1]s && ! test -L /%[1]s && echo directory; grep -q ' /%[1]s ' /proc/self/mountinfo && echo mounted", path)
+				r := e.mydocker("run", image, "sh", "-c", check)
+				assert.Equal(t, 0, r.code, r.String())
+				assert.Equal(t, "directory\nmounted\n", r.stdout, r.String())
+				assertEmptyDir(t, hostDir, r)
+			})
+		}
+	}
 }
 
 // installImage adds an image to the test's state root: the test image with

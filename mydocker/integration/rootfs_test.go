@@ -4,6 +4,7 @@ package integration
 
 import (
 	"archive/tar"
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"github.com/creack/pty"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 )
 
 // testImageName is the image every test container runs: the busybox image
@@ -373,4 +375,104 @@ func (e *env) installImage(name string, symlinks map[string]string) {
 		require.NoError(e.t, tw.WriteHeader(&tar.Header{Typeflag: tar.TypeSymlink, Name: path, Linkname: target, Mode: 0o777}))
 	}
 	require.NoError(e.t, tw.Close())
+}
+
+// A tar bomb, an archive that expands far beyond its size, must not fill
+// the state root, and an unpacking that runs out of room must stop with an
+// error that says what to do, and leave nothing behind. The state root is
+// a small tmpfs of the test's own, so the test never fills the real disk.
+func TestImageBiggerThanTheStateRootIsRefused(t *testing.T) {
+	bombs := []struct {
+		name, tmpfsOptions, message string
+		write                       func(*testing.T, *tar.Writer)
+	}{
+		// 64 MiB of zeros, about 64 KiB gzipped: refused before it is written.
+		{"zeros", "size=8m", `image archive entry "zeros": no space left on device: the file is 64.0 MiB`, writeZeros},
+		// More files than the filesystem has inodes: the kernel's ENOSPC, partway.
+		{"many-files", "size=8m,nr_inodes=64", "create file: ", writeEmptyFiles},
+	}
+	for _, bomb := range bombs {
+		t.Run(bomb.name, func(t *testing.T) {
+			e := newEnv(t)
+			root := smallStateRoot(t, bomb.tmpfsOptions)
+			writeImage(t, filepath.Join(root, "images", bomb.name+".tar"), bomb.write)
+			before := usedSpace(t, root)
+			r := e.mydocker("--root", root, "run", bomb.name, "true")
+			assert.Equal(t, 125, r.code, r.String())
+			assert.Contains(t, r.stderr, bomb.message, r.String())
+			assert.Contains(t, r.stderr, "no space left on device", r.String())
+			assert.Contains(t, r.stderr, "the image does not fit in the state root: "+
+				"free space there, or put the state root on a filesystem with room with --root", r.String())
+			assertNothingLeft(t, root, before, r)
+		})
+	}
+}
+
+// smallStateRoot mounts a tmpfs of its own for a state root, which a test
+// may fill, and unmounts it when the test ends.
+func smallStateRoot(t *testing.T, options string) string {
+	dir := filepath.Join(t.TempDir(), "small-root")
+	require.NoError(t, os.Mkdir(dir, 0o700))
+	require.NoError(t, unix.Mount("tmpfs", dir, "tmpfs", 0, options))
+	t.Cleanup(func() {
+		if err := unix.Unmount(dir, 0); err != nil {
+			t.Errorf("unmounting the test's state root %s: %v", dir, err)
+			_ = unix.Unmount(dir, unix.MNT_DETACH)
+		}
+	})
+	return dir
+}
+
+func writeImage(t *testing.T, path string, write func(*testing.T, *tar.Writer)) {
+	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	defer f.Close()
+	zw := gzip.NewWriter(f)
+	tw := tar.NewWriter(zw)
+	write(t, tw)
+	require.NoError(t, tw.Close())
+	require.NoError(t, zw.Close())
+	require.NoError(t, f.Close())
+}
+
+func writeZeros(t *testing.T, tw *tar.Writer) {
+	const size = 64 << 20
+	require.NoError(t, tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: "zeros", Mode: 0o644, Size: size}))
+	zero, err := os.Open("/dev/zero")
+	require.NoError(t, err)
+	defer zero.Close()
+	_, err = io.CopyN(tw, zero, size)
+	require.NoError(t, err)
+}
+
+func writeEmptyFiles(t *testing.T, tw *tar.Writer) {
+	for i := range 200 {
+		require.NoError(t, tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: fmt.Sprintf("f%03d", i), Mode: 0o644}))
+	}
+}
+
+// usedSpace is what root's filesystem holds: bytes and inodes.
+func usedSpace(t *testing.T, root string) [2]uint64 {
+	var st unix.Statfs_t
+	require.NoError(t, unix.Statfs(root, &st))
+	return [2]uint64{(st.Blocks - st.Bfree) * uint64(st.Bsize), st.Files - st.Ffree}
+}
+
+// assertNothingLeft checks that a failed unpacking left nothing in root
+// but a few bookkeeping files: no container, and nothing of the layer.
+func assertNothingLeft(t *testing.T, root string, before [2]uint64, r fmt.Stringer) {
+	t.Helper()
+	patterns := []string{"containers/*"}
+	//book:add overlay
+	patterns = append(patterns, "layers/.unpacking-*", "layers/[0-9a-f]*")
+	//book:end
+	for _, pattern := range patterns {
+		left, err := filepath.Glob(filepath.Join(root, pattern))
+		require.NoError(t, err)
+		assert.Empty(t, left, "left in the state root\n%s", r)
+	}
+	after := usedSpace(t, root)
+	assert.LessOrEqual(t, after[0], before[0]+16<<10, "bytes used on the state root's filesystem, before and after\n%s", r)
+	assert.LessOrEqual(t, after[1], before[1]+8, "inodes used on the state root's filesystem, before and after\n%s", r)
 }

@@ -35,9 +35,22 @@ var devLinks = map[string]string{
 
 // makeDevices fills the container's empty /dev. As real root we can create
 // the nodes with mknod; the tmpfs is mounted without MS_NODEV so that they
-// work.
+// work. /dev is found inside the root, as mountFilesystems found it: the
+// host's kernel would follow an image's /dev -> /tmp/x to the host's
+// /tmp/x, and mknod would make the nodes there. In the empty tmpfs the
+// names are ours, so they need no resolving.
 func makeDevices(rootfs string) error {
-	dev := filepath.Join(rootfs, "dev")
+	dev, err := resolveInRoot(rootfs, "/dev")
+	if err != nil {
+		return err
+	}
+	if err := makeDeviceNodes(dev); err != nil {
+		return err
+	}
+	return makeDevLinks(dev)
+}
+
+func makeDeviceNodes(dev string) error {
 	for _, d := range devices {
 		path := filepath.Join(dev, d.name)
 		logrus.Debugf("mknod(%q, S_IFCHR|0666, %d:%d)", path, d.major, d.minor)
@@ -49,6 +62,10 @@ func makeDevices(rootfs string) error {
 			return fmt.Errorf("setting the mode of /dev/%s: %w", d.name, err)
 		}
 	}
+	return nil
+}
+
+func makeDevLinks(dev string) error {
 	for name, target := range devLinks {
 		if err := os.Symlink(target, filepath.Join(dev, name)); err != nil {
 			return fmt.Errorf("creating the link /dev/%s: %w", name, err)

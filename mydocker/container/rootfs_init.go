@@ -87,6 +87,9 @@ var filesystems = []filesystem{
 
 func mountFilesystems(rootfs string) error {
 	for _, fs := range filesystems {
+		if err := refuseSymlinkedKernelFS(rootfs, fs); err != nil {
+			return err
+		}
 		target, err := mountPoint(rootfs, fs.target)
 		if err != nil {
 			return err
@@ -96,6 +99,29 @@ func mountFilesystems(rootfs string) error {
 		}
 	}
 	return nil
+}
+
+// refuseSymlinkedKernelFS keeps procfs and sysfs on the image's own /proc
+// and /sys. Through a symlink they would land at a path of the image's
+// choosing, where a later mount, such as a volume on that path, covers
+// them while the names /proc and /sys still lead there: what the container,
+// or the runtime after pivot_root, then reads or writes under /proc/self is
+// an ordinary file. runc refuses these links ("must be mounted on ordinary
+// directory"), for /proc since CVE-2023-28642, an AppArmor bypass through a
+// symlinked /proc; so do we. Every other mount point follows its links
+// inside the root (mountPoint), as in runc; those below /dev and /sys lie
+// in the fresh tmpfs and sysfs, which cover whatever the image has there.
+func refuseSymlinkedKernelFS(rootfs string, fs filesystem) error {
+	if fs.fstype != "proc" && fs.fstype != "sysfs" {
+		return nil
+	}
+	// Both are at the top of the image, so only they can be a link.
+	link, isLink, err := readLinkIfAny(filepath.Join(rootfs, fs.target))
+	if err != nil || !isLink {
+		return err
+	}
+	return fmt.Errorf("the image's %s is a symlink (to %s): %s must be mounted on an ordinary directory, so that %s names the kernel's files: make %s a directory in the image",
+		fs.target, link, fs.fstype, fs.target, fs.target)
 }
 
 // mountPoint finds a path of the container inside its root filesystem, and
@@ -117,7 +143,12 @@ func mountPoint(rootfs, path string) (string, error) {
 // and usage, as Docker does, but not change them: the whole tree is bound
 // in, then made read-only, recursively, with one mount_setattr(2) call.
 func bindCgroupsReadOnly(rootfs string) error {
-	target := filepath.Join(rootfs, "sys/fs/cgroup")
+	// Found inside the root like every mount point: joined to rootfs, the
+	// path would follow an image's links with the host's rules.
+	target, err := mountPoint(rootfs, "/sys/fs/cgroup")
+	if err != nil {
+		return err
+	}
 	if err := mount("/sys/fs/cgroup", target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return err
 	}

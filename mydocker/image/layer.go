@@ -100,6 +100,8 @@ func unpackLayer(archive, layers, dir string) error {
 	if err != nil {
 		return fmt.Errorf("creating a directory in %s: %w", layers, err)
 	}
+	// A failed unpacking, out of space included, leaves no half layer, and
+	// gives the space back.
 	defer os.RemoveAll(tmp)
 	logrus.Debugf("unpacking %s into the layer %s", archive, dir)
 	if err := UnpackArchive(archive, tmp); err != nil {

@@ -23,8 +23,19 @@ import (
 // Unpack extracts the tar stream r into dir, which must exist. The stream may
 // be gzip-compressed. Nothing is ever written outside dir: every entry is
 // created through an os.Root, so neither ".." in a name nor a symlink in the
-// archive can lead out of it. Device nodes are skipped.
+// archive can lead out of it. Device nodes are skipped. An image too big
+// for the free space stops the unpacking with an error that says so; what
+// was written stays in dir, for the caller to remove.
 func Unpack(r io.Reader, dir string) error {
+	err := unpack(r, dir)
+	if errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EDQUOT) {
+		return fmt.Errorf("%w: the image does not fit in the state root: "+
+			"free space there, or put the state root on a filesystem with room with --root (or MYDOCKER_ROOT)", err)
+	}
+	return err
+}
+
+func unpack(r io.Reader, dir string) error {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return fmt.Errorf("unpack image: %w: the root filesystem must be an existing directory", err)
@@ -44,7 +55,7 @@ func Unpack(r io.Reader, dir string) error {
 		if err != nil {
 			return fmt.Errorf("read image archive: %w: the archive is damaged or is not a tar file", err)
 		}
-		name, err := unpackEntry(root, hdr, tr)
+		name, err := unpackEntry(root, dir, hdr, tr)
 		if err != nil {
 			return fmt.Errorf("image archive entry %q: %w", hdr.Name, err)
 		}
@@ -92,8 +103,9 @@ func decompress(r io.Reader) (io.Reader, error) {
 	return zr, nil
 }
 
-// unpackEntry creates one entry and returns its path inside the root.
-func unpackEntry(root *os.Root, hdr *tar.Header, content io.Reader) (string, error) {
+// unpackEntry creates one entry in dir, opened as root, and returns its
+// path inside the root.
+func unpackEntry(root *os.Root, dir string, hdr *tar.Header, content io.Reader) (string, error) {
 	name, ok := insideRoot(hdr.Name)
 	if !ok {
 		return "", errors.New(`the name climbs out of the root filesystem with "..": the archive is damaged or malicious; do not use it`)
@@ -102,6 +114,9 @@ func unpackEntry(root *os.Root, hdr *tar.Header, content io.Reader) (string, err
 	case tar.TypeDir:
 		return name, unpackDir(root, name, hdr)
 	case tar.TypeReg, tar.TypeGNUSparse:
+		if err := checkRoom(dir, hdr.Size); err != nil {
+			return name, err
+		}
 		return name, unpackFile(root, name, hdr, content)
 	case tar.TypeSymlink:
 		return name, unpackSymlink(root, name, hdr)
@@ -117,6 +132,39 @@ func unpackEntry(root *os.Root, hdr *tar.Header, content io.Reader) (string, err
 		logrus.Warnf("image archive entry %q: skipped: unknown entry type %q", hdr.Name, hdr.Typeflag)
 	}
 	return name, nil
+}
+
+// checkRoom refuses a file that cannot fit before writing any of it, so
+// that a tar bomb does not fill the disk first: a 10 KiB archive can hold a
+// sparse file of a terabyte (archive/tar hands us its holes as zeros, and
+// they are written out), and a 1 MiB gzip a gigabyte of zeros. Only the
+// space left to unprivileged users counts (f_bavail): mydocker runs as
+// root, and root may write into the blocks that ext4 keeps back so that the
+// system still works when a disk is full. There is no fixed limit on an
+// image's size besides: real images range from megabytes to many
+// gigabytes, and what matters is the room on this filesystem. Running out
+// of room between two checks, with many small files or a disk others write
+// to, ends in ENOSPC from the kernel, which Unpack reports the same way.
+func checkRoom(dir string, size int64) error {
+	if size == 0 {
+		return nil
+	}
+	var st unix.Statfs_t
+	if err := statfs(dir, &st); err != nil {
+		return fmt.Errorf("checking the free space in %s: %w", dir, err)
+	}
+	if free := int64(st.Bavail) * int64(st.Bsize); size > free {
+		return fmt.Errorf("%w: the file is %s, and %s is free", unix.ENOSPC, mebibytes(size), mebibytes(free))
+	}
+	return nil
+}
+
+// statfs is statfs(2), in a variable so that the unit tests can pretend
+// that the disk is small instead of filling the real one.
+var statfs = unix.Statfs
+
+func mebibytes(n int64) string {
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 }
 
 // insideRoot turns a name from the archive into a path relative to the root.

@@ -6,6 +6,8 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -18,6 +20,7 @@ import (
 	logtest "github.com/sirupsen/logrus/hooks/test"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 )
 
 // mtime is a whole second: a plain ustar header cannot store less.
@@ -389,4 +392,93 @@ func TestUnpackRejectsAFileAsTheRoot(t *testing.T) {
 	rootfs, _ := sandbox(t)
 	err := Unpack(archive(t, fileEntry("/.", 0o644, "x")), rootfs)
 	assert.ErrorContains(t, err, `image archive entry "/.": only a directory`)
+}
+
+// sparseArchive is what `tar --sparse` makes of a file of size bytes that
+// is a hole but for its last bytes, tail: a GNU sparse entry (type 'S')
+// whose map says where the data goes, and only the data stored. archive/tar
+// reads this format but no longer writes it, so the test writes a plain
+// entry holding tail and turns its header into a sparse one.
+func sparseArchive(t *testing.T, name string, size int64, tail string) *bytes.Buffer {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	hdr := &tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: int64(len(tail)), ModTime: mtime, Format: tar.FormatGNU}
+	require.NoError(t, tw.WriteHeader(hdr))
+	_, err := tw.Write([]byte(tail))
+	require.NoError(t, err)
+	require.NoError(t, tw.Close())
+	block := buf.Bytes()[:512]
+	block[156] = tar.TypeGNUSparse
+	octal := func(field []byte, n int64) { copy(field, fmt.Sprintf("%0*o\x00", len(field)-1, n)) }
+	octal(block[386:398], size-int64(len(tail))) // the first data fragment: its offset
+	octal(block[398:410], int64(len(tail)))      // and its length
+	octal(block[483:495], size)                  // the file's real size
+	copy(block[148:156], "        ")             // the checksum counts its own field as spaces
+	sum := 0
+	for _, b := range block {
+		sum += int(b)
+	}
+	copy(block[148:156], fmt.Sprintf("%06o\x00 ", sum))
+	return &buf
+}
+
+// zerosArchive is a gzip-compressed archive of one file of size zero bytes:
+// about a thousandth of that, compressed.
+func zerosArchive(t *testing.T, name string, size int64) *bytes.Buffer {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	require.NoError(t, tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: size, ModTime: mtime}))
+	_, err := io.CopyN(tw, zeros{}, size)
+	require.NoError(t, err)
+	require.NoError(t, tw.Close())
+	require.NoError(t, zw.Close())
+	return &buf
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+func TestUnpackSparseFile(t *testing.T) {
+	rootfs, _ := sandbox(t)
+	bomb := sparseArchive(t, "sparse", 1<<20, "end")
+	assert.Less(t, bomb.Len(), 4096, "the archive holds only the data")
+	require.NoError(t, Unpack(bomb, rootfs))
+	data, err := os.ReadFile(filepath.Join(rootfs, "sparse"))
+	require.NoError(t, err)
+	require.Len(t, data, 1<<20)
+	assert.Equal(t, make([]byte, 1<<20-3), data[:1<<20-3])
+	assert.Equal(t, "end", string(data[1<<20-3:]))
+}
+
+// A tar bomb, a small archive that expands beyond the free space, is
+// refused before any of its big file is written. The test pretends that
+// the disk has 1 MiB free, so that a broken check writes 64 MiB, not the
+// whole disk.
+func TestUnpackRefusesAFileBiggerThanTheFreeSpace(t *testing.T) {
+	statfs = func(path string, st *unix.Statfs_t) error {
+		*st = unix.Statfs_t{Bsize: 4096, Bavail: 256, Bfree: 256}
+		return nil
+	}
+	t.Cleanup(func() { statfs = unix.Statfs })
+	for name, bomb := range map[string]*bytes.Buffer{
+		"sparse": sparseArchive(t, "bomb", 64<<20, "end"),
+		"gzip":   zerosArchive(t, "bomb", 64<<20),
+	} {
+		t.Run(name, func(t *testing.T) {
+			rootfs, _ := sandbox(t)
+			t.Logf("a %d-byte archive", bomb.Len())
+			err := Unpack(bomb, rootfs)
+			require.ErrorIs(t, err, unix.ENOSPC)
+			assert.Contains(t, err.Error(), `image archive entry "bomb": no space left on device: the file is 64.0 MiB, and 1.0 MiB is free: `+
+				"the image does not fit in the state root: free space there, or put the state root on a filesystem with room with --root")
+			assert.NoFileExists(t, filepath.Join(rootfs, "bomb"))
+		})
+	}
 }

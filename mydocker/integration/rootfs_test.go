@@ -4,6 +4,7 @@ package integration
 
 import (
 	"archive/tar"
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"github.com/creack/pty"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 )
 
 // testImageName is the image every test container runs: the busybox image
@@ -239,18 +241,110 @@ func TestUnknownImageIsRefusedWith125(t *testing.T) {
 	assert.Contains(t, r.stderr, "run needs an image and a command", r.String())
 }
 
-// An image decides what its paths are. Here /proc is a symlink to an
-// absolute path, which names a directory on the host too: mydocker must
-// follow it inside the container's root, and never create, or mount on,
-// the host's directory.
-func TestMountPointsResolveInsideTheImage(t *testing.T) {
+// An image decides what its paths are, and a symlink in it can name a
+// directory of the host: an absolute target is a host path too, and a
+// relative one with enough ".." climbs to the host's root from wherever
+// the image is unpacked. The runtime mounts on, and creates files in, the
+// image's paths before pivot_root, while the host's tree is still there:
+// each of those paths must be found inside the container's root. These
+// tests point such links at a directory they made on the host, outside
+// the state root, and require that nothing appears in it.
+
+// linkKinds are the two ways a link names a host directory.
+var linkKinds = []string{"absolute", "relative"}
+
+// linkTo is a symlink target that names hostDir from anywhere in the image.
+func linkTo(kind, hostDir string) string {
+	if kind == "relative" {
+		return strings.Repeat("../", 32) + strings.TrimPrefix(hostDir, "/")
+	}
+	return hostDir
+}
+
+// hostDirForLinks makes the directory of the host that an image's links
+// point at, outside the test's state root.
+func hostDirForLinks(t *testing.T) string {
+	dir := filepath.Join(t.TempDir(), "victim")
+	require.NoError(t, os.Mkdir(dir, 0o755))
+	return dir
+}
+
+func assertEmptyDir(t *testing.T, dir string, r fmt.Stringer) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var names []string
+	for _, entry := range entries {
+		names = append(names, entry.Name())
+	}
+	assert.Empty(t, names, "mydocker created files in the host directory %s\n%s", dir, r)
+}
+
+// With /dev a symlink, the runtime follows it inside the container's root,
+// as runc does: its tmpfs, devices and links are made there, and the
+// container's /dev works through the link, with -t too (/dev/ptmx).
+func TestSymlinkedDevIsFollowedInsideTheRoot(t *testing.T) {
+	for _, kind := range linkKinds {
+		t.Run(kind, func(t *testing.T) { testSymlinkedDev(t, kind) })
+	}
+}
+
+func testSymlinkedDev(t *testing.T, kind string) {
 	e := newEnv(t)
-	hostDir := filepath.Join(e.root, "host-side")
-	e.installImage("proc-link", map[string]string{"proc": hostDir + "/proc"})
-	r := e.mydocker("run", "proc-link", "sh", "-c", "readlink /proc; cat /proc/self/comm")
-	require.Equal(t, 0, r.code, r.String())
-	assert.Equal(t, hostDir+"/proc\ncat\n", r.stdout, "the container's /proc works through the link\n%s", r)
-	assert.NoDirExists(t, hostDir, "mydocker created the link's target on the host")
+	hostDir := hostDirForLinks(t)
+	link := linkTo(kind, hostDir)
+	e.installImage("dev-link", map[string]string{"dev": link})
+	r := e.mydocker("run", "dev-link", "sh", "-c",
+		"readlink /dev; stat -c '%F %t:%T' /dev/null; echo x > /dev/null && echo null works; ls /dev/pts")
+	assert.Equal(t, 0, r.code, r.String())
+	assert.Equal(t, link+"\ncharacter special file 1:3\nnull works\nptmx\n", r.stdout, r.String())
+	assertEmptyDir(t, hostDir, r)
+
+	term := e.startOnTerminal("run", "-t", "dev-link", "sh", "-c", "tty; echo x > /dev/null && echo null works")
+	term.expect("/pts/0")
+	term.expect("null works")
+	assert.Equal(t, 0, term.wait(), term.String())
+	assertEmptyDir(t, hostDir, term)
+}
+
+// procfs and sysfs go on the image's own /proc and /sys, never through a
+// link: an image where either is a symlink is refused, as runc refuses it.
+func TestSymlinkedProcOrSysIsRefused(t *testing.T) {
+	for _, path := range []string{"proc", "sys"} {
+		for _, kind := range linkKinds {
+			t.Run(path+"/"+kind, func(t *testing.T) {
+				e := newEnv(t)
+				hostDir := hostDirForLinks(t)
+				e.installImage(path+"-link", map[string]string{path: linkTo(kind, hostDir)})
+				r := e.mydocker("run", path+"-link", "true")
+				assert.Equal(t, 125, r.code, r.String())
+				assert.Contains(t, r.stderr, fmt.Sprintf("the image's /%s is a symlink (to %s)", path, linkTo(kind, hostDir)), r.String())
+				assert.Contains(t, r.stderr, "make /"+path+" a directory in the image", r.String())
+				assertEmptyDir(t, hostDir, r)
+			})
+		}
+	}
+}
+
+// The mount points below /dev and /sys are made in the runtime's fresh
+// tmpfs and sysfs, which cover what the image has there: the image's own
+// links are never followed, and the container gets real mount points.
+func TestSymlinksUnderDevAndSysAreCovered(t *testing.T) {
+	for _, path := range []string{"dev/pts", "dev/shm", "dev/mqueue", "sys/fs/cgroup"} {
+		for _, kind := range linkKinds {
+			t.Run(path+"/"+kind, func(t *testing.T) {
+				e := newEnv(t)
+				hostDir := hostDirForLinks(t)
+				image := strings.ReplaceAll(path, "/", "-") + "-link"
+				e.installImage(image, map[string]string{path: linkTo(kind, hostDir)})
+				check := fmt.Sprintf("test -d /%[1]s && ! test -L /%[1]s && echo directory; grep -q ' /%[1]s ' /proc/self/mountinfo && echo mounted", path)
+				r := e.mydocker("run", image, "sh", "-c", check)
+				assert.Equal(t, 0, r.code, r.String())
+				assert.Equal(t, "directory\nmounted\n", r.stdout, r.String())
+				assertEmptyDir(t, hostDir, r)
+			})
+		}
+	}
 }
 
 // installImage adds an image to the test's state root: the test image with
@@ -281,4 +375,104 @@ func (e *env) installImage(name string, symlinks map[string]string) {
 		require.NoError(e.t, tw.WriteHeader(&tar.Header{Typeflag: tar.TypeSymlink, Name: path, Linkname: target, Mode: 0o777}))
 	}
 	require.NoError(e.t, tw.Close())
+}
+
+// A tar bomb, an archive that expands far beyond its size, must not fill
+// the state root, and an unpacking that runs out of room must stop with an
+// error that says what to do, and leave nothing behind. The state root is
+// a small tmpfs of the test's own, so the test never fills the real disk.
+func TestImageBiggerThanTheStateRootIsRefused(t *testing.T) {
+	bombs := []struct {
+		name, tmpfsOptions, message string
+		write                       func(*testing.T, *tar.Writer)
+	}{
+		// 64 MiB of zeros, about 64 KiB gzipped: refused before it is written.
+		{"zeros", "size=8m", `image archive entry "zeros": no space left on device: the file is 64.0 MiB`, writeZeros},
+		// More files than the filesystem has inodes: the kernel's ENOSPC, partway.
+		{"many-files", "size=8m,nr_inodes=64", "create file: ", writeEmptyFiles},
+	}
+	for _, bomb := range bombs {
+		t.Run(bomb.name, func(t *testing.T) {
+			e := newEnv(t)
+			root := smallStateRoot(t, bomb.tmpfsOptions)
+			writeImage(t, filepath.Join(root, "images", bomb.name+".tar"), bomb.write)
+			before := usedSpace(t, root)
+			r := e.mydocker("--root", root, "run", bomb.name, "true")
+			assert.Equal(t, 125, r.code, r.String())
+			assert.Contains(t, r.stderr, bomb.message, r.String())
+			assert.Contains(t, r.stderr, "no space left on device", r.String())
+			assert.Contains(t, r.stderr, "the image does not fit in the state root: "+
+				"free space there, or put the state root on a filesystem with room with --root", r.String())
+			assertNothingLeft(t, root, before, r)
+		})
+	}
+}
+
+// smallStateRoot mounts a tmpfs of its own for a state root, which a test
+// may fill, and unmounts it when the test ends.
+func smallStateRoot(t *testing.T, options string) string {
+	dir := filepath.Join(t.TempDir(), "small-root")
+	require.NoError(t, os.Mkdir(dir, 0o700))
+	require.NoError(t, unix.Mount("tmpfs", dir, "tmpfs", 0, options))
+	t.Cleanup(func() {
+		if err := unix.Unmount(dir, 0); err != nil {
+			t.Errorf("unmounting the test's state root %s: %v", dir, err)
+			_ = unix.Unmount(dir, unix.MNT_DETACH)
+		}
+	})
+	return dir
+}
+
+func writeImage(t *testing.T, path string, write func(*testing.T, *tar.Writer)) {
+	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	defer f.Close()
+	zw := gzip.NewWriter(f)
+	tw := tar.NewWriter(zw)
+	write(t, tw)
+	require.NoError(t, tw.Close())
+	require.NoError(t, zw.Close())
+	require.NoError(t, f.Close())
+}
+
+func writeZeros(t *testing.T, tw *tar.Writer) {
+	const size = 64 << 20
+	require.NoError(t, tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: "zeros", Mode: 0o644, Size: size}))
+	zero, err := os.Open("/dev/zero")
+	require.NoError(t, err)
+	defer zero.Close()
+	_, err = io.CopyN(tw, zero, size)
+	require.NoError(t, err)
+}
+
+func writeEmptyFiles(t *testing.T, tw *tar.Writer) {
+	for i := range 200 {
+		require.NoError(t, tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: fmt.Sprintf("f%03d", i), Mode: 0o644}))
+	}
+}
+
+// usedSpace is what root's filesystem holds: bytes and inodes.
+func usedSpace(t *testing.T, root string) [2]uint64 {
+	var st unix.Statfs_t
+	require.NoError(t, unix.Statfs(root, &st))
+	return [2]uint64{(st.Blocks - st.Bfree) * uint64(st.Bsize), st.Files - st.Ffree}
+}
+
+// assertNothingLeft checks that a failed unpacking left nothing in root
+// but a few bookkeeping files: no container, and nothing of the layer.
+func assertNothingLeft(t *testing.T, root string, before [2]uint64, r fmt.Stringer) {
+	t.Helper()
+	patterns := []string{"containers/*"}
+	//book:add overlay
+	patterns = append(patterns, "layers/.unpacking-*", "layers/[0-9a-f]*")
+	//book:end
+	for _, pattern := range patterns {
+		left, err := filepath.Glob(filepath.Join(root, pattern))
+		require.NoError(t, err)
+		assert.Empty(t, left, "left in the state root\n%s", r)
+	}
+	after := usedSpace(t, root)
+	assert.LessOrEqual(t, after[0], before[0]+16<<10, "bytes used on the state root's filesystem, before and after\n%s", r)
+	assert.LessOrEqual(t, after[1], before[1]+8, "inodes used on the state root's filesystem, before and after\n%s", r)
 }

@@ -73,18 +73,30 @@ func containerDir(cfg Config) string {
 // (or whose create was cut short).
 func (c *Container) makeDirectory() error {
 	dir := containerDir(c.Config)
-	if err := os.MkdirAll(c.StateRoot, 0o711); err != nil {
+	if err := makePrivateDir(c.StateRoot); err != nil {
 		return fmt.Errorf("creating the state root %s: %w", c.StateRoot, err)
 	}
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
 		return fmt.Errorf("creating the containers' directory: %w", err)
 	}
-	if err := os.Mkdir(dir, 0o755); err != nil {
+	if err := os.Mkdir(dir, 0o700); err != nil {
 		return fmt.Errorf("creating the container's directory: %w", err)
 	}
 	c.dir = dir
 	c.state = state.State{ID: c.ID, Status: state.Creating, Created: time.Now()}
 	return nil
+}
+
+// makePrivateDir makes the state root root's alone (0700), also when it
+// exists with a looser mode (an older mydocker, or `install -D` of an
+// image). Other users must not even pass through it: a container's layer
+// holds whatever the container wrote, setuid-root programs included, and a
+// host user who could reach containers/ID/upper could run them.
+func makePrivateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return os.Chmod(dir, 0o700)
 }
 
 // removeDirectory deletes the container's directory and all in it, once

@@ -84,7 +84,7 @@ func TestOnlyStdioReachesTheCommand(t *testing.T) {
 	dir, err := os.Open("/")
 	require.NoError(t, err)
 	defer dir.Close()
-	file, err := os.Open("/etc/hostname")
+	file, err := os.CreateTemp(t.TempDir(), "open-file")
 	require.NoError(t, err)
 	defer file.Close()
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
@@ -144,6 +144,27 @@ func TestInitCannotBeRunByHand(t *testing.T) {
 	after, err := os.Hostname()
 	require.NoError(t, err)
 	assert.Equal(t, before, after)
+}
+
+// The state root is root's alone, even when it was made looser before: no
+// other user of the host may reach a container's files (from the overlay
+// chapter on, its writable layer, setuid programs and all).
+func TestStateRootIsPrivateToRoot(t *testing.T) {
+	e := newEnv(t)
+	require.NoError(t, os.Chmod(e.root, 0o755)) // as an older mydocker, or install -D, left it
+	run := e.start("run", "--", probeCmd, "sleep")
+	run.expectLine("ready")
+	dir := e.onlyContainerDir()
+	for _, path := range []string{e.root, filepath.Dir(dir), dir} {
+		info, err := os.Stat(path)
+		require.NoError(t, err)
+		assert.Equal(t, os.FileMode(0o700), info.Mode().Perm(), "%s", path)
+	}
+	nobody := exec.Command(busyboxBin, "ls", dir)
+	nobody.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := nobody.CombinedOutput()
+	assert.Error(t, err, "nobody could list the container's directory:\n%s", out)
+	assert.Equal(t, 128+int(syscall.SIGKILL), run.killContainer(), run.String())
 }
 
 func TestExitStatusIsTheCommands(t *testing.T) {

@@ -89,6 +89,23 @@ func New(parent, id string, res Resources) (Cgroup, error) {
 	return newV1(v1Hierarchies(string(mounts), mode == Hybrid), parent, id, res)
 }
 
+// Open returns the existing cgroup at path (parent/id below the root), in
+// every hierarchy, so that what a container left behind can be destroyed.
+func Open(path string) (Cgroup, error) {
+	mode, err := DetectMode()
+	if err != nil {
+		return nil, err
+	}
+	if mode == Unified {
+		return &v2Cgroup{root: Root, path: path}, nil
+	}
+	mounts, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return nil, fmt.Errorf("finding the cgroup v1 mounts: %w", err)
+	}
+	return &v1Cgroup{path: path, dirs: v1Hierarchies(string(mounts), mode == Hybrid)}, nil
+}
+
 // CleanParent checks a --cgroup-parent and returns it relative to the
 // cgroup root: "mydocker" and "/mydocker" both mean /sys/fs/cgroup/mydocker.
 func CleanParent(parent string) (string, error) {

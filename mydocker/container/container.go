@@ -23,6 +23,7 @@ import (
 type Container struct {
 	Config             // what the user asked for
 	dir    string      // its directory under the state root, once made
+	lock   *os.File    // that directory, locked while this run has the container
 	state  state.State // what its state.json says
 	init   *exec.Cmd   // its first process, once started
 	//book:add proc

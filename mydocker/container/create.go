@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"time"
 
 	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
 
 	"github.com/mydocker-book/mydocker/mydocker/cgroups"
 	"github.com/mydocker-book/mydocker/mydocker/state"
@@ -38,6 +40,7 @@ func (c *Container) createSteps() []step {
 		//book:add proc
 		{"signals", c.catchSignals},
 		//book:end
+		{"sweep", c.sweepDeadContainers},
 		{"directory", c.makeDirectory},
 		//book:add rootfs
 		{"rootfs", c.makeRootfs},
@@ -79,10 +82,20 @@ func (c *Container) makeDirectory() error {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
 		return fmt.Errorf("creating the containers' directory: %w", err)
 	}
+	unlock, err := containersLock(c.StateRoot, unix.LOCK_SH)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return fmt.Errorf("creating the container's directory: %w", err)
 	}
 	c.dir = dir
+	// Held until Delete has removed the directory: the sweep of the next
+	// runs leaves a locked directory alone.
+	if c.lock, err = lockDir(dir); err != nil {
+		return err
+	}
 	c.state = state.State{ID: c.ID, Status: state.Creating, Created: time.Now()}
 	return nil
 }
@@ -110,6 +123,10 @@ func (c *Container) removeDirectory() {
 		logrus.Warnf("removing the container's directory %s: %v; remove it by hand", c.dir, err)
 	}
 	c.dir = ""
+	if c.lock != nil {
+		c.lock.Close()
+		c.lock = nil
+	}
 }
 
 func (c *Container) saveState() error {
@@ -173,8 +190,14 @@ func (c *Container) makeVolumes() error { return prepareVolumes(c.Volumes) }
 
 //book:add cgroups
 
-// makeCgroup creates the container's cgroup with its limits.
+// makeCgroup creates the container's cgroup with its limits. Its path goes
+// into the state file first, so that if mydocker is killed from now on,
+// the next run knows which cgroup to remove (sweep.go).
 func (c *Container) makeCgroup() error {
+	c.state.Cgroup = path.Join(c.CgroupParent, c.ID)
+	if err := state.Note(c.dir, c.state); err != nil {
+		return err
+	}
 	cgroup, err := cgroups.New(c.CgroupParent, c.ID, c.Resources)
 	if err != nil {
 		return err

@@ -113,6 +113,34 @@ func unpackLayer(archive, layers, dir string) error {
 	return nil
 }
 
+// RemoveStaleUnpacks removes the half-unpacked layers of runs that were
+// killed while unpacking. Unpacking happens only under the layers' lock:
+// if the lock is free, a .unpacking- directory belongs to nobody any more.
+// If another run holds it, its own unpacking is under way, and is left
+// alone until a later run.
+func RemoveStaleUnpacks(stateRoot string) error {
+	layers := filepath.Join(stateRoot, "layers")
+	stale, _ := filepath.Glob(filepath.Join(layers, ".unpacking-*"))
+	if len(stale) == 0 {
+		return nil
+	}
+	f, err := os.OpenFile(filepath.Join(layers, ".lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return fmt.Errorf("opening the layers' lock: %w", err)
+	}
+	defer f.Close()
+	if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
+		return nil
+	}
+	for _, dir := range stale {
+		logrus.Debugf("removing %s: the run that unpacked it was killed", dir)
+		if err := os.RemoveAll(dir); err != nil {
+			return fmt.Errorf("removing a half-unpacked layer %s: %w; remove it by hand", dir, err)
+		}
+	}
+	return nil
+}
+
 // lock takes an exclusive flock(2) on path; the returned function releases
 // it. The kernel releases it too if the process dies.
 func lock(path string) (func(), error) {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -252,6 +253,37 @@ func TestContainerDiesWithMydocker(t *testing.T) {
 		return err != nil || startTime != st.PidStartTime
 	}, 5*time.Second, 10*time.Millisecond, "the init (PID %d) should be gone, its PID free or another process's", st.Pid)
 	e.removeLeftoverContainerDir()
+}
+
+// mydocker killed at random moments, and the state root and the cgroups
+// still come clean: the next ordinary run sweeps away what the killed runs
+// left (sweep.go): their directories, their cgroups, their half-unpacked
+// layers. The leak check then finds nothing.
+func TestTheNextRunSweepsWhatKilledRunsLeft(t *testing.T) {
+	e := newEnv(t)
+	for range 50 {
+		//book:add overlay
+		if rand.IntN(2) == 0 {
+			// Unpack again, so that some kills land in the unpacking.
+			layers, _ := filepath.Glob(filepath.Join(e.root, "layers", "[0-9a-f]*"))
+			for _, l := range layers {
+				require.NoError(t, os.RemoveAll(l))
+			}
+		}
+		//book:end
+		run := e.start("run", "--", probeCmd, "sleep")
+		time.Sleep(time.Duration(rand.IntN(40)) * time.Millisecond)
+		run.signal(syscall.SIGKILL)
+		run.wait()
+	}
+	r := e.mydocker("run", "--", "true")
+	require.Equal(t, 0, r.code, r.String())
+	left, _ := filepath.Glob(filepath.Join(e.root, "containers", "[0-9a-f]*"))
+	assert.Empty(t, left, "container directories left by the killed runs")
+	//book:add overlay
+	stale, _ := filepath.Glob(filepath.Join(e.root, "layers", ".unpacking-*"))
+	assert.Empty(t, stale, "half-unpacked layers left by the killed runs")
+	//book:end
 }
 
 // While the container runs, its state file names its init: the host PID of

@@ -28,6 +28,7 @@ var createSteps = []string{
 	//book:add proc
 	"signals",
 	//book:end
+	"sweep",
 	"directory",
 	//book:add rootfs
 	"rootfs",

@@ -463,7 +463,7 @@ func usedSpace(t *testing.T, root string) [2]uint64 {
 // but a few bookkeeping files: no container, and nothing of the layer.
 func assertNothingLeft(t *testing.T, root string, before [2]uint64, r fmt.Stringer) {
 	t.Helper()
-	patterns := []string{"containers/*"}
+	patterns := []string{"containers/[0-9a-f]*"}
 	//book:add overlay
 	patterns = append(patterns, "layers/.unpacking-*", "layers/[0-9a-f]*")
 	//book:end

@@ -36,6 +36,7 @@ type State struct {
 	// reused once its process is gone, so it names the container's init
 	// only together with PidStartTime.
 	Pid          int        `json:"pid"`
+	Cgroup       string     `json:"cgroup,omitempty"` // its cgroup's path below the cgroup root, once made
 	PidStartTime uint64     `json:"pidStartTime,omitempty"` // see ProcessStartTime
 	Created      time.Time  `json:"created"`
 	Started      *time.Time `json:"started,omitempty"`
@@ -51,7 +52,14 @@ const FileName = "state.json"
 // file beside it, is flushed to the disk (fsync), and is then renamed over
 // the old file, which rename(2) does atomically. A crash at any moment
 // leaves a whole state file.
-func Save(dir string, s State) error {
+func Save(dir string, s State) error { return save(dir, s, true) }
+
+// Note writes s as Save does, but without waiting for the disk. It is for
+// what matters only while the machine runs, such as the cgroup of a create
+// in progress: after a reboot that cgroup is gone anyway.
+func Note(dir string, s State) error { return save(dir, s, false) }
+
+func save(dir string, s State, durable bool) error {
 	data, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding the state of container %s: %w", s.ID, err)
@@ -61,7 +69,7 @@ func Save(dir string, s State) error {
 		return fmt.Errorf("saving the state of container %s: %w", s.ID, err)
 	}
 	_, err = tmp.Write(append(data, '\n'))
-	if err == nil {
+	if err == nil && durable {
 		err = tmp.Sync()
 	}
 	if closeErr := tmp.Close(); err == nil {

@@ -1,0 +1,151 @@
+//book:file namespaces
+
+package container
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+
+	"github.com/mydocker-book/mydocker/mydocker/cgroups"
+	"github.com/mydocker-book/mydocker/mydocker/image"
+	"github.com/mydocker-book/mydocker/mydocker/state"
+)
+
+// A SIGKILL gives mydocker no chance to clean up: the kernel kills the
+// container with it (the parent-death signal), but the container's
+// directory, and from the cgroups chapter its cgroup, stay. So every run
+// starts by removing what killed runs left: this sweep. A container
+// belongs to a live run as long as that run holds the lock on the
+// container's directory, from its directory step to the end of Delete; the
+// kernel drops a process's locks when it dies, however it dies, and a PID
+// could be reused, a lock cannot. The detach chapter replaces this sweep
+// with real state handling: there, containers outlive their run on
+// purpose.
+
+// containersLock guards the list of containers: a run takes it shared
+// while it makes and locks its directory, the sweep takes it exclusive, so
+// that the sweep never finds a new directory before its run has locked it.
+func containersLock(stateRoot string, how int) (unlock func(), err error) {
+	return lockPath(filepath.Join(stateRoot, "containers", ".lock"), how)
+}
+
+// sweepDeadContainers is the sweep, create's step before the directory.
+// What it cannot remove is reported, and the run goes on.
+func (c *Container) sweepDeadContainers() error {
+	dead, err := deadContainers(c.StateRoot)
+	if err != nil {
+		logrus.Warnf("looking for containers left by killed runs: %v", err)
+	}
+	for _, d := range dead {
+		removeDeadContainer(d)
+	}
+	//book:add overlay
+	if err := image.RemoveStaleUnpacks(c.StateRoot); err != nil {
+		logrus.Warnf("%v", err)
+	}
+	//book:end
+	return nil
+}
+
+// deadContainers locks the directory of every container whose run is
+// gone; the caller removes them, and the kernel releases their locks
+// when removeDeadContainer closes them.
+func deadContainers(stateRoot string) ([]*os.File, error) {
+	entries, err := os.ReadDir(filepath.Join(stateRoot, "containers"))
+	if errors.Is(err, fs.ErrNotExist) || len(entries) <= 1 { // none, or only .lock
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := containersLock(stateRoot, unix.LOCK_EX)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	var dead []*os.File
+	for _, e := range entries {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		if dir := lockIfDead(filepath.Join(stateRoot, "containers", e.Name())); dir != nil {
+			dead = append(dead, dir)
+		}
+	}
+	return dead, nil
+}
+
+// lockIfDead returns the container's directory, locked, if no run holds
+// its lock; nil if one does.
+func lockIfDead(path string) *os.File {
+	dir, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	if unix.Flock(int(dir.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
+		dir.Close()
+		return nil
+	}
+	return dir
+}
+
+func removeDeadContainer(dir *os.File) {
+	defer dir.Close()
+	logrus.Debugf("removing %s: the mydocker that ran it was killed", dir.Name())
+	//book:add cgroups
+	if st, err := state.Load(dir.Name()); err == nil && st.Cgroup != "" {
+		if err := destroyCgroup(st.Cgroup); err != nil {
+			logrus.Warnf("removing the cgroup of a killed run: %v", err)
+		}
+	}
+	//book:end
+	if err := os.RemoveAll(dir.Name()); err != nil {
+		logrus.Warnf("removing the directory of a killed run %s: %v; remove it by hand", dir.Name(), err)
+	}
+}
+
+//book:add cgroups
+
+func destroyCgroup(path string) error {
+	cgroup, err := cgroups.Open(path)
+	if err != nil {
+		return err
+	}
+	return cgroup.Destroy()
+}
+
+//book:end
+
+// lockDir takes the exclusive lock on a container's directory, held until
+// the directory is removed.
+func lockDir(path string) (*os.File, error) {
+	dir, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("opening the container's directory: %w", err)
+	}
+	if err := unix.Flock(int(dir.Fd()), unix.LOCK_EX); err != nil {
+		dir.Close()
+		return nil, fmt.Errorf("locking the container's directory: %w", err)
+	}
+	return dir, nil
+}
+
+// lockPath takes a flock(2) on path, shared or exclusive.
+func lockPath(path string, how int) (unlock func(), err error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening the lock %s: %w", path, err)
+	}
+	if err := unix.Flock(int(f.Fd()), how); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("locking %s: %w", path, err)
+	}
+	return func() { f.Close() }, nil
+}

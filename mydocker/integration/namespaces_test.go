@@ -82,28 +82,34 @@ func TestNonUTF8ArgumentsArriveByteForByte(t *testing.T) {
 // holds its standard input, output and error, and nothing else.
 func TestOnlyStdioReachesTheCommand(t *testing.T) {
 	e := newEnv(t)
-	dir, err := os.Open("/")
-	require.NoError(t, err)
-	defer dir.Close()
-	file, err := os.CreateTemp(t.TempDir(), "open-file")
-	require.NoError(t, err)
-	defer file.Close()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
-	require.NoError(t, err)
-	socket, other := os.NewFile(uintptr(fds[0]), "socket"), os.NewFile(uintptr(fds[1]), "other")
-	defer socket.Close()
-	defer other.Close()
-
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	defer cancel()
-	// [ is a builtin of busybox's sh, so /proc/self is the shell itself, and
-	// the test opens no descriptor of its own.
-	cmd := e.command(ctx, "run", "--", busyboxCmd, "sh", "-c",
-		"for fd in $(seq 0 64); do [ -e /proc/self/fd/$fd ] && echo $fd; done; exit 0")
-	cmd.ExtraFiles = []*os.File{dir, file, socket} // descriptors 3, 4, 5 in mydocker
+	cmd := e.command(ctx, append([]string{"run", "--"}, listOwnDescriptors()...)...)
+	cmd.ExtraFiles = openStrayDescriptors(t) // descriptors 3, 4, 5 in mydocker
 	r := e.run(ctx, cmd)
 	require.Equal(t, 0, r.code, r.String())
 	assert.Equal(t, []string{"0", "1", "2"}, strings.Fields(r.stdout), r.String())
+}
+
+// listOwnDescriptors is a command that prints the descriptors it holds.
+// [ is a builtin of busybox's sh, so /proc/self is the shell itself, and
+// the check opens no descriptor of its own.
+func listOwnDescriptors() []string {
+	return []string{busyboxCmd, "sh", "-c", "for fd in $(seq 0 64); do [ -e /proc/self/fd/$fd ] && echo $fd; done; exit 0"}
+}
+
+// openStrayDescriptors opens a directory of the host, a file and a socket,
+// without close-on-exec once they are given to a child.
+func openStrayDescriptors(t *testing.T) []*os.File {
+	dir, err := os.Open("/")
+	require.NoError(t, err)
+	file, err := os.CreateTemp(t.TempDir(), "open-file")
+	require.NoError(t, err)
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	require.NoError(t, err)
+	socket, other := os.NewFile(uintptr(fds[0]), "socket"), os.NewFile(uintptr(fds[1]), "other")
+	t.Cleanup(func() { dir.Close(); file.Close(); socket.Close(); other.Close() })
+	return []*os.File{dir, file, socket}
 }
 
 // The hostname is bytes too, in the UTS namespace and in $HOSTNAME.

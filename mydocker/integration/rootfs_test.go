@@ -476,3 +476,15 @@ func assertNothingLeft(t *testing.T, root string, before [2]uint64, r fmt.String
 	assert.LessOrEqual(t, after[0], before[0]+16<<10, "bytes used on the state root's filesystem, before and after\n%s", r)
 	assert.LessOrEqual(t, after[1], before[1]+8, "inodes used on the state root's filesystem, before and after\n%s", r)
 }
+
+// With -t too, the command holds its terminal as 0, 1 and 2, and nothing
+// that mydocker's caller left open.
+func TestOnlyTheTerminalReachesATTYCommand(t *testing.T) {
+	e := newEnv(t)
+	cmd := e.command(t.Context(), append([]string{"run", "-it", "--"}, listOwnDescriptors()...)...)
+	cmd.ExtraFiles = openStrayDescriptors(t)
+	term := e.startCommandOnTerminal(cmd)
+	require.Equal(t, 0, term.wait(), term.String())
+	assert.Contains(t, term.String(), "0\r\n1\r\n2\r\n")
+	assert.NotContains(t, term.String(), "\r\n3\r\n")
+}

@@ -36,7 +36,7 @@ type State struct {
 	// reused once its process is gone, so it names the container's init
 	// only together with PidStartTime.
 	Pid          int        `json:"pid"`
-	Cgroup       string     `json:"cgroup,omitempty"` // its cgroup's path below the cgroup root, once made
+	Cgroup       string     `json:"cgroup,omitempty"`       // its cgroup's path below the cgroup root, once made
 	PidStartTime uint64     `json:"pidStartTime,omitempty"` // see ProcessStartTime
 	Created      time.Time  `json:"created"`
 	Started      *time.Time `json:"started,omitempty"`

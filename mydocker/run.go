@@ -38,6 +38,9 @@ func runCommand() *cli.Command {
 	//book:add cgroups
 	cmd.Flags = append(cmd.Flags, limitFlags()...)
 	//book:end
+	//book:add security
+	cmd.Flags = append(cmd.Flags, securityFlags()...)
+	//book:end
 	return cmd
 }
 
@@ -104,6 +107,14 @@ func configFromFlags(ctx *cli.Context) (container.Config, error) {
 	if cfg.Resources, cfg.CgroupParent, err = limitsFromFlags(ctx); err != nil {
 		return cfg, err
 	}
+	//book:end
+	//book:add security
+	cfg.Privileged = ctx.Bool("privileged")
+	caps, capsErr := container.Capabilities(ctx.StringSlice("cap-add"), ctx.StringSlice("cap-drop"), cfg.Privileged)
+	if capsErr != nil {
+		return cfg, capsErr
+	}
+	cfg.Capabilities = caps
 	//book:end
 	return cfg, nil
 }

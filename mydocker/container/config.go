@@ -30,6 +30,10 @@ type Config struct {
 	Resources    cgroups.Resources // the limits
 	CgroupParent string            // the container's cgroup is CgroupParent/ID
 	//book:end
+	//book:add security
+	Capabilities []string // what the container's root may do (Capabilities)
+	Privileged   bool     // every capability, and /proc and /sys unprotected
+	//book:end
 }
 
 //book:add proc
@@ -46,6 +50,10 @@ type initConfig struct {
 	//book:add volumes
 	Volumes []Volume
 	//book:end volumes
+	//book:add security
+	Capabilities []string
+	Privileged   bool
+	//book:end security
 }
 
 func (c *Container) initConfig() initConfig {
@@ -59,6 +67,10 @@ func (c *Container) initConfig() initConfig {
 		//book:add volumes
 		Volumes: c.Volumes,
 		//book:end volumes
+		//book:add security
+		Capabilities: c.Capabilities,
+		Privileged:   c.Privileged,
+		//book:end security
 	}
 }
 

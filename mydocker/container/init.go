@@ -63,6 +63,10 @@ func Init() int {
 		fmt.Fprintf(os.Stderr, "mydocker: %v\n", err)
 		return ExitRuntimeError
 	}
+	// The kernel keeps some of what the init sets per thread, and execve
+	// keeps only the calling thread's: so the init runs on one thread to
+	// the end (keepParentDeathSignal says why for the parent-death signal).
+	runtime.LockOSThread()
 	ends := openInitEnds()
 	return reportFailure(ends.exec, startContainer(ends))
 }
@@ -96,6 +100,11 @@ func startContainer(ends initEnds) error {
 	if err := setHostname(cfg.Hostname); err != nil {
 		return err
 	}
+	//book:add security
+	if err := harden(cfg); err != nil {
+		return err
+	}
+	//book:end security
 	return execCommand(cfg.Args, ends)
 }
 

@@ -139,6 +139,9 @@ type Report struct {
 	Cgroup      Cgroup `json:"cgroup"`
 	CPUsAllowed string `json:"cpus_allowed"` // Cpus_allowed_list in /proc/self/status
 	//book:end
+	//book:add security
+	Security Security `json:"security"`
+	//book:end
 	Errors []string `json:"errors,omitempty"`
 }
 
@@ -163,6 +166,9 @@ func Collect() Report {
 	//book:add cgroups
 	collect(&r, "cgroup", func() (err error) { r.Cgroup, err = ReadCgroup(); return })
 	collect(&r, "cpus", func() (err error) { r.CPUsAllowed, err = CPUsAllowed(); return })
+	//book:end
+	//book:add security
+	collect(&r, "security", func() (err error) { r.Security, err = ReadSecurity("/proc/self/status"); return })
 	//book:end
 	return r
 }

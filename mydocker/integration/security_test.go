@@ -1,0 +1,143 @@
+//book:file security
+
+package integration
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mydocker-book/mydocker/mydocker/probe/report"
+)
+
+// capabilityNumbers are the numbers of the capabilities the tests name.
+var capabilityNumbers = map[string]uint{
+	"CAP_CHOWN": 0, "CAP_DAC_OVERRIDE": 1, "CAP_FOWNER": 3, "CAP_FSETID": 4, "CAP_KILL": 5,
+	"CAP_SETGID": 6, "CAP_SETUID": 7, "CAP_SETPCAP": 8, "CAP_NET_BIND_SERVICE": 10,
+	"CAP_NET_ADMIN": 12, "CAP_NET_RAW": 13, "CAP_SYS_CHROOT": 18, "CAP_SYS_ADMIN": 21,
+	"CAP_MKNOD": 27, "CAP_AUDIT_WRITE": 29, "CAP_SETFCAP": 31,
+}
+
+// capabilityMask is how /proc/PID/status shows a set of capabilities.
+func capabilityMask(names ...string) string {
+	var mask uint64
+	for _, n := range names {
+		mask |= 1 << capabilityNumbers[n]
+	}
+	return fmt.Sprintf("%016x", mask)
+}
+
+var dockersDefault = []string{
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
+	"CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+}
+
+// The container's root holds Docker's 14 capabilities, in the bounding,
+// permitted and effective sets; nothing inheritable, nothing ambient.
+func TestContainerHasDockersDefaultCapabilities(t *testing.T) {
+	e := newEnv(t)
+	inside, r := e.probe()
+	want := capabilityMask(dockersDefault...)
+	sec := inside.Security
+	assert.Equal(t, []string{want, want, want}, []string{sec.CapBnd, sec.CapPrm, sec.CapEff}, r.String())
+	assert.Equal(t, "0000000000000000", sec.CapInh, r.String())
+	assert.Equal(t, "0000000000000000", sec.CapAmb, r.String())
+}
+
+func TestCapAddAndCapDrop(t *testing.T) {
+	e := newEnv(t)
+	host, err := report.ReadSecurity("/proc/self/status")
+	require.NoError(t, err)
+	withoutChown := slices.DeleteFunc(slices.Clone(dockersDefault), func(c string) bool { return c == "CAP_CHOWN" })
+	for _, c := range []struct {
+		flags []string
+		want  string
+	}{
+		{[]string{"--cap-drop", "ALL"}, "0000000000000000"},
+		{[]string{"--cap-drop", "all", "--cap-add", "net_admin"}, capabilityMask("CAP_NET_ADMIN")},
+		{[]string{"--cap-drop", "CHOWN", "--cap-add", "CAP_SYS_ADMIN"}, capabilityMask(append(withoutChown, "CAP_SYS_ADMIN")...)},
+		{[]string{"--cap-add", "ALL"}, host.CapBnd},
+		{[]string{"--privileged"}, host.CapBnd},
+	} {
+		inside, r := e.probe(c.flags...)
+		assert.Equal(t, c.want, inside.Security.CapEff, "%v\n%s", c.flags, r)
+		assert.Equal(t, c.want, inside.Security.CapBnd, "%v\n%s", c.flags, r)
+	}
+}
+
+func TestUnknownCapabilityIsRefusedWith125(t *testing.T) {
+	e := newEnv(t)
+	r := e.mydocker("run", "--cap-add", "FLY", "--", "true")
+	assert.Equal(t, 125, r.code, r.String())
+	assert.Contains(t, r.stderr, `unknown capability "FLY"`, r.String())
+}
+
+// The escapes and changes of an attack run against an unhardened runtime,
+// each tried from inside and each required to fail. They are written so
+// that one that succeeded by a regression would do no harm: a sysctl is
+// written back with its own value, the clock set to the current time, and
+// mounts happen in the container's own namespace.
+func TestAttacksFromInsideFail(t *testing.T) {
+	e := newEnv(t)
+	volume := t.TempDir()
+	attacks := map[string]string{
+		"core_pattern written":        "cat /proc/sys/kernel/core_pattern > /proc/sys/kernel/core_pattern",
+		"a sysctl written":            "cat /proc/sys/kernel/hostname > /proc/sys/kernel/hostname",
+		"clock set":                   "! (date -s @$(date +%s) 2>&1 | grep -q \"can't set\")", // busybox's date exits 0 either way
+		"/sys remounted read-write":   "mount -o remount,rw /sys",
+		"cgroups remounted":           "mount -o remount,rw /sys/fs/cgroup",
+		"tmpfs mounted":               "mount -t tmpfs none /tmp",
+		"ro volume remounted":         "mount -o remount,rw /data",
+		"nested mount namespace":      "unshare -m true",
+		"moved out of its cgroup":     "echo $$ > /sys/fs/cgroup/cgroup.procs || echo $$ > /sys/fs/cgroup/pids/cgroup.procs",
+		"host memory read":            "test -s /proc/kcore || head -c1 /proc/kcore | grep -q .",
+		"kernel keys listed":          "grep -q . /proc/keys",
+		"kernel addresses read":       "head -1 /proc/kallsyms | grep -qv '^0000000000000000 '",
+		"host firmware listed":        "test -d /sys/firmware && ls /sys/firmware | grep -q .",
+		"host interrupts listed":      "grep -q . /proc/interrupts",
+		"a chroot escape helper made": "mknod /tmp/mem c 1 1 && head -c1 /tmp/mem >/dev/null",
+	}
+	var script strings.Builder
+	for name, attack := range attacks {
+		fmt.Fprintf(&script, "if ( %s ) >/dev/null 2>&1; then echo 'SUCCEEDED: %s'; fi\n", attack, name)
+	}
+	r := e.mydocker("run", "-v", volume+":/data:ro", "--", busyboxCmd, "sh", "-c", script.String())
+	require.Equal(t, 0, r.code, r.String())
+	assert.Empty(t, strings.TrimSpace(r.stdout), "attacks that worked:\n%s", r)
+}
+
+// A privileged container is not protected: /proc/sys is writable there, as
+// in Docker. (It writes back the value already there.)
+func TestPrivilegedLeavesProcWritable(t *testing.T) {
+	e := newEnv(t)
+	r := e.mydocker("run", "--privileged", "--", busyboxCmd, "sh", "-c",
+		"cat /proc/sys/kernel/hostname > /proc/sys/kernel/hostname && grep -c . /proc/interrupts")
+	assert.Equal(t, 0, r.code, r.String())
+}
+
+// Masked paths are there and empty, and read-only ones are read-only
+// mounts, as the container's own mount table says.
+func TestMaskedAndReadOnlyPathsAreMounts(t *testing.T) {
+	e := newEnv(t)
+	inside, r := e.probe()
+	options := map[string]string{}
+	for _, m := range inside.Mounts {
+		options[m.Target] = m.Options
+	}
+	for _, path := range []string{"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs"} {
+		if _, err := os.Stat(filepath.Join("/", path)); err == nil {
+			assert.Contains(t, strings.Split(options[path], ","), "ro", "%s should be a read-only mount\n%s", path, r)
+		}
+	}
+	for _, path := range []string{"/proc/kcore", "/proc/keys", "/proc/timer_list"} {
+		if _, err := os.Stat(path); err == nil {
+			assert.Contains(t, options, path, "%s should be masked\n%s", path, r)
+		}
+	}
+}

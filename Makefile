@@ -1,7 +1,8 @@
 # The book's build. Every target reads the chapter list from
 # chapters/chapters.json through scripts/stagegen.
 #
-#   make test              markers, format, vet, unit tests, then every written stage
+#   make test              markers, format, vet, unit tests, then every tested stage
+#                          (the chapters whose status is written or code)
 #   make test CH=<slug>    the same, for one stage only
 #   make stage CH=<slug>   the code as it stands at the end of a chapter, in build/stages/<slug>
 #   make diff CH=<slug>    what that chapter adds to the previous stage
@@ -30,7 +31,7 @@ test: check unit
 ifdef CH
 	@$(MAKE) --no-print-directory test-stage CH=$(CH)
 else
-	@for ch in $$($(STAGEGEN) chapters --written); do \
+	@for ch in $$($(STAGEGEN) chapters --tested); do \
 		$(MAKE) --no-print-directory test-stage CH=$$ch || exit 1; \
 	done
 endif
@@ -68,7 +69,7 @@ test-stage: stage $(IMAGE)
 	cd $(STAGES)/$(CH) && $(GO) vet ./...
 	cd $(STAGES)/$(CH) && MYDOCKER_TEST_BUSYBOX_IMAGE=$(abspath $(IMAGE)) $(GO) test -count=1 ./...
 
-# The integration tests of the last written stage (or CH=<slug>) on cgroup v2:
+# The integration tests of the last tested stage (written or code; or CH=<slug>) on cgroup v2:
 # in a throwaway QEMU VM that boots Debian's kernel (scripts/vm/run.sh).
 .PHONY: test-vm
 test-vm: $(IMAGE)
@@ -90,7 +91,7 @@ $(IMAGE): scripts/image/busybox.sh
 image: $(IMAGE)
 	install -D -m 0644 $(IMAGE) $(MYDOCKER_ROOT)/images/busybox.tar
 
-# mydocker run's time next to runc's and bwrap's, for the last written stage
+# mydocker run's time next to runc's and bwrap's, for the last tested stage (written or code)
 # or CH=<slug> (scripts/bench/run.sh). BENCH_QUICK=1: a few runs, build/bench only.
 .PHONY: bench
 bench:

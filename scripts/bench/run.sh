@@ -3,7 +3,7 @@
 # bubblewrap starting the same busybox root filesystem and running `true`?
 #
 # Usage (as root, from the repository): sudo make bench [CH=<slug>]
-#   CH            the stage to measure (default: the last written chapter)
+#   CH            the stage to measure (default: the last tested chapter: written or code)
 #   BENCH_QUICK=1 a few runs only, results in build/bench only (for CI)
 #
 # Everything it makes is in build/bench; outside build/ it only creates (and
@@ -75,7 +75,7 @@ grep -q " $out" /proc/self/mountinfo && die "something is mounted under $out: un
 remove_cgroups # what an interrupted run may have left
 
 # --- 1. mydocker, from the stage ---------------------------------------------
-ch=${CH:-$($GO run ./scripts/stagegen chapters --written | tail -n 1)}
+ch=${CH:-$($GO run ./scripts/stagegen chapters --tested | tail -n 1)}
 echo "[bench] stage $ch"
 $GO run ./scripts/stagegen stage "$ch"
 mkdir -p "$out"
@@ -277,7 +277,7 @@ then $runs timed runs each.
 
 \`\`\`sh
 sudo bash scripts/provision.sh   # once: runc, bubblewrap, hyperfine, jq
-sudo make bench                  # the last written chapter, or: sudo make bench CH=overlay
+sudo make bench                  # the last tested chapter, or: sudo make bench CH=overlay
 \`\`\`
 
 The raw results land in \`build/bench/\`: \`results.json\`, \`results.md\`,

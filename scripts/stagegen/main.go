@@ -8,7 +8,7 @@
 //	go run ./scripts/stagegen check                 validate markers, snippets and the README table
 //	go run ./scripts/stagegen stage SLUG [-o DIR]   write a stage (default build/stages/SLUG)
 //	go run ./scripts/stagegen diff SLUG             diff the previous chapter's stage against SLUG's
-//	go run ./scripts/stagegen chapters [--written]  list chapter slugs
+//	go run ./scripts/stagegen chapters [--written | --tested]  list chapter slugs
 //	go run ./scripts/stagegen prev SLUG             print the previous chapter's slug
 //	go run ./scripts/stagegen readme                rewrite the chapter table in README.md
 //	go run ./scripts/stagegen snippets [--fix]      check (or rewrite) the code snippets in chapter texts
@@ -32,7 +32,9 @@ const usage = `usage: go run ./scripts/stagegen COMMAND (from the repository roo
   check                 validate markers under mydocker/, chapter snippets and the README table
   stage SLUG [-o DIR]   write the code at the end of chapter SLUG (default DIR: build/stages/SLUG)
   diff SLUG             print the diff from the previous chapter's stage to SLUG's
-  chapters [--written]  print the chapter slugs, one per line
+  chapters [--written | --tested]
+                        print the chapter slugs, one per line: all, the written ones,
+                        or those whose stage is tested (written or code)
   prev SLUG             print the previous chapter's slug (nothing for the first)
   readme                rewrite the chapter table in README.md
   snippets [--fix]      check the code snippets in chapter texts (--fix rewrites them)
@@ -127,7 +129,11 @@ func repositoryBook(root string) (book, error) {
 		return book{}, errors.New("no chapters/chapters.json here: run stagegen from the repository root, " +
 			"as `go run ./scripts/stagegen ...`")
 	}
-	return book{root: root, chapters: chapters.All()}, nil
+	list, err := chapters.Load()
+	if err != nil {
+		return book{}, err
+	}
+	return book{root: root, chapters: list}, nil
 }
 
 func oneSlug(cmd string, args []string) (string, error) {
@@ -167,20 +173,26 @@ func runStage(b book, args []string, out, warn io.Writer) error {
 	if err := writeStage(b, slug, *dir); err != nil {
 		return err
 	}
-	planned := ""
+	unwritten := ""
 	if c.Status != chapters.Written {
-		planned = " (" + string(c.Status) + ")"
+		unwritten = " (" + string(c.Status) + ")"
 	}
-	fmt.Fprintf(out, "stagegen: wrote the stage of chapter %d, %s%s, to %s\n", c.Number, slug, planned, *dir)
+	fmt.Fprintf(out, "stagegen: wrote the stage of chapter %d, %s%s, to %s\n", c.Number, slug, unwritten, *dir)
 	return nil
 }
 
 // warnIfPlanned says that a planned chapter's stage is not a finished
 // chapter. Developers stage a chapter while they write it, so it is
 // allowed, but a reader asking for it would otherwise get, without a word,
-// a copy of the stage before it.
+// a copy of the stage before it. A chapter with status code has its whole
+// code and tests: only a note says that its text is still to come.
 func warnIfPlanned(c chapters.Chapter, warn io.Writer) {
-	if c.Status == chapters.Written {
+	switch c.Status {
+	case chapters.Written:
+		return
+	case chapters.Code:
+		fmt.Fprintf(warn, "stagegen: note: chapter %d, %s, has its code and tests, but its text is not written yet\n",
+			c.Number, c.Slug)
 		return
 	}
 	fmt.Fprintf(warn, "stagegen: warning: chapter %d, %s, is %s, not written: its stage is the code written for it so far, "+
@@ -222,13 +234,22 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 func runChapters(b book, args []string, out io.Writer) error {
 	flags := flag.NewFlagSet("chapters", flag.ContinueOnError)
 	written := flags.Bool("written", false, "only the chapters whose status is written")
+	tested := flags.Bool("tested", false, "only the chapters whose stage is tested: status written or code")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
+	if flags.NArg() > 0 {
+		return errors.New("chapters takes no arguments, only --written or --tested")
+	}
+	if *written && *tested {
+		return errors.New("chapters takes --written or --tested, not both")
+	}
 	for _, c := range b.chapters {
-		if !*written || c.Status == chapters.Written {
-			fmt.Fprintln(out, c.Slug)
+		switch {
+		case *written && c.Status != chapters.Written, *tested && !c.Tested():
+			continue
 		}
+		fmt.Fprintln(out, c.Slug)
 	}
 	return nil
 }

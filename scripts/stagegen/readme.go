@@ -32,8 +32,11 @@ func chapterTable(b book) []string {
 			title = fmt.Sprintf("[%s](%s)", title, chapterTextPath(c))
 		}
 		status := string(c.Status)
-		if c.Status == chapters.Written {
+		switch c.Status {
+		case chapters.Written:
 			status = "written: code, tests, text"
+		case chapters.Code:
+			status = "code and tests; text to follow"
 		}
 		lines = append(lines, fmt.Sprintf("| %d | %s | `%s` | %s |", c.Number, title, c.Slug, status))
 	}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mydocker-book/mydocker/chapters"
 )
 
 func TestChapterTable(t *testing.T) {
@@ -20,6 +22,38 @@ func TestChapterTable(t *testing.T) {
 		"| 2 | Beta \\| two | `b` | written: code, tests, text |",
 		"| 3 | Gamma | `c` | planned |",
 	}, chapterTable(b))
+}
+
+// withCodeChapter is the fake book with a fourth chapter, d, whose code
+// and tests exist but whose text does not.
+func withCodeChapter(t *testing.T) book {
+	b := fakeBook(t)
+	b.chapters = append(b.chapters, chapters.Chapter{Number: 4, Slug: "d", Title: "Delta", Status: chapters.Code})
+	return b
+}
+
+func TestChapterTableShowsACodeChapter(t *testing.T) {
+	table := chapterTable(withCodeChapter(t))
+	assert.Equal(t, "| 4 | Delta | `d` | code and tests; text to follow |", table[len(table)-1])
+}
+
+// A chapter with status code is tested (make test, test-vm and bench read
+// --tested) but it is not written.
+func TestChaptersTestedListsCodeChaptersAndWrittenDoesNot(t *testing.T) {
+	b := withCodeChapter(t)
+	var out strings.Builder
+	require.NoError(t, run(b, []string{"chapters", "--tested"}, &out, io.Discard))
+	assert.Equal(t, "a\nb\nd\n", out.String())
+
+	out.Reset()
+	require.NoError(t, run(b, []string{"chapters", "--written"}, &out, io.Discard))
+	assert.Equal(t, "a\nb\n", out.String())
+
+	out.Reset()
+	require.NoError(t, run(b, []string{"chapters"}, &out, io.Discard))
+	assert.Equal(t, "a\nb\nc\nd\n", out.String())
+
+	assert.ErrorContains(t, run(b, []string{"chapters", "--written", "--tested"}, &out, io.Discard), "not both")
 }
 
 func TestReadmeCheckAndRewrite(t *testing.T) {

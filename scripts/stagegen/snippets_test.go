@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mydocker-book/mydocker/chapters"
 )
 
 func extractFromShapes(t *testing.T, symbol string) string {
@@ -45,6 +47,17 @@ func TestSnippetMismatchIsReportedWithItsLine(t *testing.T) {
 	assert.Contains(t, errs[0].Error(), chapterA+":5:")
 	assert.Contains(t, errs[0].Error(), "make snippets")
 	assert.Contains(t, errs[0].Error(), "out of date")
+}
+
+// A chapter with status code needs no text; once it has one, its snippets
+// are checked like a written chapter's.
+func TestSnippetsOfACodeChapter(t *testing.T) {
+	b := fakeBook(t)
+	b.chapters[0].Status = chapters.Code // a has a text, with one stale snippet
+	b.chapters = append(b.chapters, chapters.Chapter{Number: 4, Slug: "d", Title: "Delta", Status: chapters.Code})
+	errs := checkSnippets(b, false)
+	require.Len(t, errs, 1, "a's stale snippet, and nothing about d, which has no text")
+	assert.Contains(t, errs[0].Error(), chapterA+":5:")
 }
 
 func TestSnippetFixRewritesStaleBlocks(t *testing.T) {

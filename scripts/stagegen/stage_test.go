@@ -171,6 +171,20 @@ func TestStageOfAPlannedChapterWarns(t *testing.T) {
 	assert.Empty(t, warn.String(), "a written chapter needs no warning")
 }
 
+// A chapter with status code has its whole code: its stage says so, with a
+// note that its text is still to come, and no warning.
+func TestStageOfACodeChapter(t *testing.T) {
+	b := fakeBook(t)
+	b.chapters[2].Status = chapters.Code
+	dir := filepath.Join(t.TempDir(), "out")
+	var out, warn strings.Builder
+	require.NoError(t, run(b, []string{"stage", "c", "-o", dir}, &out, &warn))
+	assert.Equal(t, "stagegen: wrote the stage of chapter 3, c (code), to "+dir+"\n", out.String())
+	assert.Equal(t, "stagegen: note: chapter 3, c, has its code and tests, but its text is not written yet\n", warn.String())
+	assert.Contains(t, readFile(t, filepath.Join(dir, "mydocker", stageGoFile)),
+		`bookStage = "c: the code at the end of chapter 3, Gamma (code; its text is not written yet)"`)
+}
+
 // A planned chapter that no marker names yet has an empty diff: say why,
 // on stderr, so that the diff itself stays empty.
 func TestDiffOfAPlannedChapterWithoutCodeSaysSo(t *testing.T) {

@@ -7,7 +7,8 @@
 # Usage: scripts/vm/build-initramfs.sh KERNEL_DIR OUTPUT [SLUG]
 #   KERNEL_DIR  what fetch-kernel.sh printed
 #   OUTPUT      the gzip'd cpio archive to write
-#   SLUG        the stage (default: the last written chapter); it is
+#   SLUG        the stage (default: the last tested chapter, whose status
+#               is written or code); it is
 #               generated into build/stages/SLUG, unless STAGE_DIR names a
 #               source tree to build instead.
 set -euo pipefail
@@ -18,7 +19,7 @@ GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
 
 stage=${STAGE_DIR:-}
 if [ -z "$stage" ]; then
-	[ -n "$slug" ] || slug=$("$GO" run ./scripts/stagegen chapters --written | tail -n 1)
+	[ -n "$slug" ] || slug=$("$GO" run ./scripts/stagegen chapters --tested | tail -n 1)
 	"$GO" run ./scripts/stagegen stage "$slug" >&2
 	stage=build/stages/$slug
 fi

@@ -141,3 +141,15 @@ func TestMaskedAndReadOnlyPathsAreMounts(t *testing.T) {
 		}
 	}
 }
+
+// isHardeningMount tells the mounts that mask or write-protect paths of
+// /proc and /sys (container/hardening.go) from any other.
+func isHardeningMount(target string) bool {
+	switch {
+	case strings.HasPrefix(target, "/proc/"):
+		return true
+	case target == "/sys/firmware", target == "/sys/devices/virtual/powercap":
+		return true
+	}
+	return strings.HasPrefix(target, "/sys/devices/system/cpu/") && strings.HasSuffix(target, "/thermal_throttle")
+}

@@ -109,12 +109,9 @@ func configFromFlags(ctx *cli.Context) (container.Config, error) {
 	}
 	//book:end
 	//book:add security
-	cfg.Privileged = ctx.Bool("privileged")
-	caps, capsErr := container.Capabilities(ctx.StringSlice("cap-add"), ctx.StringSlice("cap-drop"), cfg.Privileged)
-	if capsErr != nil {
-		return cfg, capsErr
+	if err := securityFromFlags(ctx, &cfg); err != nil {
+		return cfg, err
 	}
-	cfg.Capabilities = caps
 	//book:end
 	return cfg, nil
 }

@@ -33,6 +33,8 @@ type Config struct {
 	//book:add security
 	Capabilities []string // what the container's root may do (Capabilities)
 	Privileged   bool     // every capability, and /proc and /sys unprotected
+	NoNewPrivs   bool     // --security-opt no-new-privileges
+	ReadOnly     bool     // --read-only: the root filesystem cannot be written
 	//book:end
 }
 
@@ -53,6 +55,8 @@ type initConfig struct {
 	//book:add security
 	Capabilities []string
 	Privileged   bool
+	NoNewPrivs   bool
+	ReadOnly     bool
 	//book:end security
 }
 
@@ -70,6 +74,8 @@ func (c *Container) initConfig() initConfig {
 		//book:add security
 		Capabilities: c.Capabilities,
 		Privileged:   c.Privileged,
+		NoNewPrivs:   c.NoNewPrivs,
+		ReadOnly:     c.ReadOnly,
 		//book:end security
 	}
 }

@@ -9,20 +9,51 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/sirupsen/logrus"
+
 	"golang.org/x/sys/unix"
 )
 
-// harden is the init's last step before the command: /proc and /sys
-// protected, then the capabilities limited (after the mounts, which need
-// CAP_SYS_ADMIN). A privileged container keeps everything.
+// harden is the init's last step before the command: the root read-only
+// if asked, /proc and /sys protected, then the capabilities limited (after
+// the mounts, which need CAP_SYS_ADMIN), and no_new_privs if asked. A
+// privileged container keeps every capability and an unprotected /proc.
 func harden(cfg initConfig) error {
-	if cfg.Privileged {
-		return nil
+	if cfg.ReadOnly {
+		if err := makeRootReadOnly(); err != nil {
+			return err
+		}
 	}
-	if err := protectKernelFiles(); err != nil {
-		return err
+	if !cfg.Privileged {
+		if err := protectKernelFiles(); err != nil {
+			return err
+		}
+		if err := limitCapabilities(cfg.Capabilities); err != nil {
+			return err
+		}
 	}
-	return limitCapabilities(cfg.Capabilities)
+	if cfg.NoNewPrivs {
+		return setNoNewPrivs()
+	}
+	return nil
+}
+
+// makeRootReadOnly remounts the container's root read-only: only that one
+// mount, so /dev, /proc, /dev/shm and the volumes keep their own modes, as
+// with Docker's --read-only.
+func makeRootReadOnly() error {
+	return mount("", "/", "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY, "")
+}
+
+// setNoNewPrivs makes execve unable to raise privileges from now on, for
+// this thread and every process it starts: setuid bits and file
+// capabilities are ignored. It survives execve and cannot be unset.
+func setNoNewPrivs() error {
+	logrus.Debug("prctl(PR_SET_NO_NEW_PRIVS, 1)")
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("setting no_new_privs: %w", err)
+	}
+	return nil
 }
 
 // maskedPaths are the files of /proc and /sys that tell about the host's

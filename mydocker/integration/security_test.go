@@ -153,3 +153,30 @@ func isHardeningMount(target string) bool {
 	}
 	return strings.HasPrefix(target, "/sys/devices/system/cpu/") && strings.HasSuffix(target, "/thermal_throttle")
 }
+
+// --read-only: the root filesystem refuses writes; a volume and /dev/shm
+// keep their own modes.
+func TestReadOnlyRootFilesystem(t *testing.T) {
+	e := newEnv(t)
+	volume := t.TempDir()
+	r := e.mydocker("run", "--read-only", "-v", volume+":/data", "--", busyboxCmd, "sh", "-c",
+		"touch /data/ok && touch /dev/shm/ok && ! touch /etc/nope 2>/dev/null && echo done")
+	require.Equal(t, 0, r.code, r.String())
+	assert.Equal(t, "done\n", r.stdout, r.String())
+	assert.FileExists(t, filepath.Join(volume, "ok"))
+	r = e.mydocker("run", "--", busyboxCmd, "touch", "/etc/fine")
+	assert.Equal(t, 0, r.code, "without --read-only the root is writable\n%s", r)
+}
+
+// --security-opt no-new-privileges sets no_new_privs for the command;
+// Docker's default leaves it unset.
+func TestNoNewPrivileges(t *testing.T) {
+	e := newEnv(t)
+	inside, r := e.probe()
+	assert.Equal(t, "0", inside.Security.NoNewPrivs, r.String())
+	inside, r = e.probe("--security-opt", "no-new-privileges")
+	assert.Equal(t, "1", inside.Security.NoNewPrivs, r.String())
+	r = e.mydocker("run", "--security-opt", "apparmor=x", "--", "true")
+	assert.Equal(t, 125, r.code, r.String())
+	assert.Contains(t, r.stderr, "invalid --security-opt", r.String())
+}

@@ -112,6 +112,18 @@ func withFault(t *testing.T, cmd *exec.Cmd, step string) (reportFile string) {
 	return reportFile
 }
 
+// runWithFault runs a container with the fault-injecting mydocker, failing
+// at step ("" for none), and returns what it did and its report.
+func (e *env) runWithFault(step string) (result, faultReport) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	defer cancel()
+	cmd := e.command(ctx, runArgs(e.t)...)
+	reportFile := withFault(e.t, cmd, step)
+	r := e.run(ctx, cmd)
+	return r, readFaultReport(e.t, reportFile)
+}
+
 func readFaultReport(t *testing.T, file string) faultReport {
 	t.Helper()
 	data, err := os.ReadFile(file)
@@ -139,13 +151,8 @@ func requireNoDescriptorsLeft(t *testing.T, rep faultReport) {
 // if a chapter adds a step, the lists above must name it.
 func TestARunPassesEveryStepInOrder(t *testing.T) {
 	e := newEnv(t)
-	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
-	defer cancel()
-	cmd := e.command(ctx, runArgs(t)...)
-	reportFile := withFault(t, cmd, "")
-	r := e.run(ctx, cmd)
+	r, rep := e.runWithFault("")
 	require.Equal(t, 0, r.code, r.String())
-	rep := readFaultReport(t, reportFile)
 	assert.Equal(t, allSteps(), rep.Steps)
 	requireNoDescriptorsLeft(t, rep)
 }
@@ -156,14 +163,9 @@ func TestAFailureAtAnyStepLeavesNothingBehind(t *testing.T) {
 	for _, step := range allSteps() {
 		t.Run(step, func(t *testing.T) {
 			e := newEnv(t)
-			ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
-			defer cancel()
-			cmd := e.command(ctx, runArgs(t)...)
-			reportFile := withFault(t, cmd, step)
-			r := e.run(ctx, cmd)
+			r, rep := e.runWithFault(step)
 			assert.Equal(t, 125, r.code, r.String())
 			assert.Contains(t, r.stderr, "mydocker: fault injected at "+step, r.String())
-			rep := readFaultReport(t, reportFile)
 			require.NotEmpty(t, rep.Steps)
 			assert.Equal(t, step, rep.Steps[len(rep.Steps)-1], "the run went on after the failed step")
 			requireNoDescriptorsLeft(t, rep)
@@ -200,14 +202,10 @@ func TestAFailureWithATerminalLeavesNothingBehind(t *testing.T) {
 // never the init's own exit status taken for the command's.
 func TestAnInitThatDiesBeforeExecIs125(t *testing.T) {
 	e := newEnv(t)
-	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
-	defer cancel()
-	cmd := e.command(ctx, runArgs(t)...)
-	reportFile := withFault(t, cmd, "init/ready")
-	r := e.run(ctx, cmd)
+	r, rep := e.runWithFault("init/ready")
 	assert.Equal(t, 125, r.code, r.String())
 	assert.Contains(t, r.stderr, "mydocker: the container's init died before it could run the command (exit status 2): this is mydocker's failure", r.String())
-	requireNoDescriptorsLeft(t, readFaultReport(t, reportFile))
+	requireNoDescriptorsLeft(t, rep)
 }
 
 //book:end

@@ -5,10 +5,12 @@ go 1.25.0
 require (
 	github.com/creack/pty v1.1.24
 	github.com/docker/go-units v0.5.0
+	github.com/moby/sys/user v0.5.0
 	github.com/sirupsen/logrus v1.10.2
 	github.com/stretchr/testify v1.12.1
 	github.com/urfave/cli/v2 v2.27.7
 	golang.org/x/sys v0.38.0
+	golang.org/x/term v0.37.0
 	golang.org/x/tools v0.38.0
 )
 
@@ -19,5 +21,4 @@ require (
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/mod v0.29.0 // indirect
 	golang.org/x/sync v0.17.0 // indirect
-	golang.org/x/term v0.37.0 // indirect
 )

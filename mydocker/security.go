@@ -17,6 +17,7 @@ func securityFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "privileged", Usage: "keep every capability, and leave /proc and /sys unprotected"},
 		&cli.StringSliceFlag{Name: "security-opt", Usage: "no-new-privileges: setuid programs cannot raise privileges (repeatable)"},
 		&cli.BoolFlag{Name: "read-only", Usage: "mount the container's root filesystem read-only"},
+		&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "run as USER[:GROUP], names or numbers, as the image's /etc/passwd knows them"},
 	}
 }
 
@@ -24,6 +25,7 @@ func securityFlags() []cli.Flag {
 func securityFromFlags(ctx *cli.Context, cfg *container.Config) (err error) {
 	cfg.Privileged = ctx.Bool("privileged")
 	cfg.ReadOnly = ctx.Bool("read-only")
+	cfg.User = ctx.String("user")
 	cfg.Capabilities, err = container.Capabilities(ctx.StringSlice("cap-add"), ctx.StringSlice("cap-drop"), cfg.Privileged)
 	if err != nil {
 		return err

@@ -35,6 +35,7 @@ type Config struct {
 	Privileged   bool     // every capability, and /proc and /sys unprotected
 	NoNewPrivs   bool     // --security-opt no-new-privileges
 	ReadOnly     bool     // --read-only: the root filesystem cannot be written
+	User         string   // -u USER[:GROUP], names or numbers as the image knows them
 	//book:end
 }
 
@@ -57,6 +58,7 @@ type initConfig struct {
 	Privileged   bool
 	NoNewPrivs   bool
 	ReadOnly     bool
+	User         string
 	//book:end security
 }
 
@@ -76,6 +78,7 @@ func (c *Container) initConfig() initConfig {
 		Privileged:   c.Privileged,
 		NoNewPrivs:   c.NoNewPrivs,
 		ReadOnly:     c.ReadOnly,
+		User:         c.User,
 		//book:end security
 	}
 }

@@ -8,7 +8,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
+	"github.com/moby/sys/user"
 	"github.com/sirupsen/logrus"
 
 	"golang.org/x/sys/unix"
@@ -29,6 +31,11 @@ func harden(cfg initConfig) error {
 			return err
 		}
 		if err := limitCapabilities(cfg.Capabilities); err != nil {
+			return err
+		}
+	}
+	if cfg.User != "" {
+		if err := switchUser(cfg.User); err != nil {
 			return err
 		}
 	}
@@ -118,4 +125,29 @@ func readOnlyPath(path string) error {
 		return err
 	}
 	return makeReadOnly(path)
+}
+
+// switchUser becomes the user that -u names, as the image's /etc/passwd
+// and /etc/group know it: after pivot_root they are the image's own. The
+// groups go first: once the user is not root, it may not change them. The
+// kernel empties the permitted and effective capabilities when every uid
+// of a process leaves 0, so a user other than root has none, as in Docker.
+// The syscall package's calls change every thread of the init, not only
+// this one.
+func switchUser(spec string) error {
+	u, err := user.GetExecUserPath(spec, &user.ExecUser{Home: "/"}, "/etc/passwd", "/etc/group")
+	if err != nil {
+		return fmt.Errorf("unable to find user %s: %w: the image's /etc/passwd and /etc/group must name it, or give numbers (-u 1000:1000)", spec, err)
+	}
+	logrus.Debugf("setgroups(%v), setgid(%d), setuid(%d)", u.Sgids, u.Gid, u.Uid)
+	if err := syscall.Setgroups(u.Sgids); err != nil {
+		return fmt.Errorf("setting the groups of user %s: %w", spec, err)
+	}
+	if err := syscall.Setgid(u.Gid); err != nil {
+		return fmt.Errorf("setting the group of user %s: %w", spec, err)
+	}
+	if err := syscall.Setuid(u.Uid); err != nil {
+		return fmt.Errorf("becoming user %s: %w", spec, err)
+	}
+	return os.Setenv("HOME", u.Home)
 }

@@ -180,3 +180,21 @@ func TestNoNewPrivileges(t *testing.T) {
 	assert.Equal(t, 125, r.code, r.String())
 	assert.Contains(t, r.stderr, "invalid --security-opt", r.String())
 }
+
+// -u runs the command as a user of the image, with no capabilities left;
+// numbers need no entry in its /etc/passwd.
+func TestUserFlag(t *testing.T) {
+	e := newEnv(t)
+	inside, r := e.probe("-u", "nobody")
+	assert.Equal(t, 65534, inside.UID, r.String())
+	assert.Equal(t, "0000000000000000", inside.Security.CapEff, "a user other than root has no capabilities\n%s", r)
+	assert.Contains(t, inside.Env, "HOME=/nonexistent", r.String())
+
+	r = e.mydocker("run", "-u", "1000:1000", "--", busyboxCmd, "id")
+	require.Equal(t, 0, r.code, r.String())
+	assert.Equal(t, "uid=1000 gid=1000\n", r.stdout, "no supplementary groups: none is named for 1000 in the image\n%s", r)
+
+	r = e.mydocker("run", "-u", "nosuchuser", "--", "true")
+	assert.Equal(t, 125, r.code, r.String())
+	assert.Contains(t, r.stderr, "unable to find user nosuchuser", r.String())
+}

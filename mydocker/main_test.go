@@ -57,7 +57,7 @@ func TestRunFlagsStopAtTheCommand(t *testing.T) {
 func TestVolumesArriveAsTyped(t *testing.T) {
 	specs := []string{"/a,b:/x", " /spaced :/y", "/caf\xe9:/z:ro"}
 	ctx := parseRun(t, "run", "-v", specs[0], "-v", specs[1], "-v", specs[2], "busybox", "true")
-	assert.Equal(t, volumeSpecs(specs), *ctx.Generic("volume").(*volumeSpecs))
+	assert.Equal(t, exactValues(specs), *ctx.Generic("volume").(*exactValues))
 }
 
 //book:end

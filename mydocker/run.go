@@ -30,7 +30,7 @@ func runCommand() *cli.Command {
 			&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "give the container this terminal"},
 			&cli.StringFlag{Name: "hostname", Aliases: []string{"h"}, Usage: "the container's hostname (default: its id)"},
 			//book:add volumes
-			&cli.GenericFlag{Name: "volume", Aliases: []string{"v"}, Value: &volumeSpecs{}, Usage: "bind a host directory: HOST:CONTAINER[:ro] (repeatable)"},
+			&cli.GenericFlag{Name: "volume", Aliases: []string{"v"}, Value: &exactValues{}, Usage: "bind a host directory: HOST:CONTAINER[:ro] (repeatable)"},
 			//book:end
 		},
 		Action: runContainer,
@@ -94,7 +94,7 @@ func configFromFlags(ctx *cli.Context) (container.Config, error) {
 		StateRoot:   ctx.String("root"),
 	}
 	//book:add volumes
-	for _, spec := range *ctx.Generic("volume").(*volumeSpecs) {
+	for _, spec := range *ctx.Generic("volume").(*exactValues) {
 		v, err := container.ParseVolume(spec)
 		if err != nil {
 			return cfg, err
@@ -118,24 +118,25 @@ func configFromFlags(ctx *cli.Context) (container.Config, error) {
 
 //book:add volumes
 
-// volumeSpecs collects every -v exactly as it was typed. urfave/cli's own
+// exactValues collects the values of a repeatable flag, such as -v,
+// exactly as they were typed. urfave/cli's own
 // string-slice flag would split a path at its commas, trim its spaces and
 // pass it through JSON, which replaces bytes that are not UTF-8: a path is
 // bytes, and a different path is a different directory.
-type volumeSpecs []string
+type exactValues []string
 
-// Set adds one -v. urfave/cli also hands a flag's own String back to Set
+// Set adds one value. urfave/cli also hands a flag's own String back to Set
 // when it copies the value of -v to --volume (one value behind both
 // names): String starts with a NUL byte, which no argument can hold, so
 // that copy is recognised and skipped.
-func (v *volumeSpecs) Set(spec string) error {
+func (v *exactValues) Set(spec string) error {
 	if !strings.HasPrefix(spec, "\x00") {
 		*v = append(*v, spec)
 	}
 	return nil
 }
 
-func (v *volumeSpecs) String() string {
+func (v *exactValues) String() string {
 	if len(*v) == 0 {
 		return ""
 	}

@@ -18,6 +18,7 @@ func securityFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "security-opt", Usage: "no-new-privileges: setuid programs cannot raise privileges (repeatable)"},
 		&cli.BoolFlag{Name: "read-only", Usage: "mount the container's root filesystem read-only"},
 		&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "run as USER[:GROUP], names or numbers, as the image's /etc/passwd knows them"},
+		&cli.GenericFlag{Name: "tmpfs", Value: &exactValues{}, Usage: "mount an empty tmpfs: /PATH[:OPTIONS], such as /run:size=64m,mode=1777 (repeatable)"},
 	}
 }
 
@@ -26,6 +27,13 @@ func securityFromFlags(ctx *cli.Context, cfg *container.Config) (err error) {
 	cfg.Privileged = ctx.Bool("privileged")
 	cfg.ReadOnly = ctx.Bool("read-only")
 	cfg.User = ctx.String("user")
+	for _, spec := range *ctx.Generic("tmpfs").(*exactValues) {
+		t, err := container.ParseTmpfs(spec)
+		if err != nil {
+			return err
+		}
+		cfg.Tmpfs = append(cfg.Tmpfs, t)
+	}
 	cfg.Capabilities, err = container.Capabilities(ctx.StringSlice("cap-add"), ctx.StringSlice("cap-drop"), cfg.Privileged)
 	if err != nil {
 		return err

@@ -36,6 +36,7 @@ type Config struct {
 	NoNewPrivs   bool     // --security-opt no-new-privileges
 	ReadOnly     bool     // --read-only: the root filesystem cannot be written
 	User         string   // -u USER[:GROUP], names or numbers as the image knows them
+	Tmpfs        []Tmpfs  // --tmpfs
 	//book:end
 }
 
@@ -59,6 +60,7 @@ type initConfig struct {
 	NoNewPrivs   bool
 	ReadOnly     bool
 	User         string
+	Tmpfs        []Tmpfs
 	//book:end security
 }
 
@@ -79,6 +81,7 @@ func (c *Container) initConfig() initConfig {
 		NoNewPrivs:   c.NoNewPrivs,
 		ReadOnly:     c.ReadOnly,
 		User:         c.User,
+		Tmpfs:        c.Tmpfs,
 		//book:end security
 	}
 }

@@ -25,6 +25,9 @@ func enterRootfs(cfg initConfig) error {
 		//book:add volumes
 		mountVolumes(cfg.Volumes),
 		//book:end
+		//book:add security
+		mountTmpfs(cfg.Tmpfs),
+		//book:end
 		pivotRoot,
 	}
 	for _, step := range steps {

@@ -16,7 +16,8 @@ import (
 // turn such bytes into U+FFFD. The standard library's gob keeps them, but
 // costs about a millisecond of CPU per container (its package start-up and
 // its type descriptions, in both processes, measured with perf stat). The format: a string is its length (a
-// varint) and its bytes; a bool is one byte, 0 or 1; a slice is its length
+// varint) and its bytes; a bool is one byte, 0 or 1; an unsigned number
+// is a varint; a slice is its length
 // and its elements; a struct is its fields in order. Both ends are the same
 // program, so they agree on the order of the fields.
 
@@ -38,6 +39,8 @@ func appendValue(buf []byte, v reflect.Value) []byte {
 			return append(buf, 1)
 		}
 		return append(buf, 0)
+	case reflect.Uint, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return binary.AppendUvarint(buf, v.Uint())
 	case reflect.Slice:
 		buf = binary.AppendUvarint(buf, uint64(v.Len()))
 		for i := range v.Len() {
@@ -79,6 +82,12 @@ func readValue(r *bufio.Reader, v reflect.Value) error {
 			return err
 		}
 		v.SetBool(b == 1)
+	case reflect.Uint, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		n, err := binary.ReadUvarint(r)
+		if err != nil {
+			return err
+		}
+		v.SetUint(n)
 	case reflect.Slice:
 		n, err := readLength(r, maxWireString)
 		if err != nil {

@@ -24,6 +24,9 @@ func TestWireKeepsEveryByte(t *testing.T) {
 		//book:add volumes
 		Volumes: []Volume{{Source: "/srv/d\xe9j\xe0", Destination: "/data", ReadOnly: true}, {Source: "/a", Destination: "/b"}},
 		//book:end volumes
+		//book:add security
+		Tmpfs: []Tmpfs{{Destination: "/run", Flags: 1<<63 | 6, Data: "size=1m"}},
+		//book:end security
 	}
 	got, err := decodeConfig(bytes.NewReader(encodeConfig(sent)))
 	require.NoError(t, err)

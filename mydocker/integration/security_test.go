@@ -198,3 +198,13 @@ func TestUserFlag(t *testing.T) {
 	assert.Equal(t, 125, r.code, r.String())
 	assert.Contains(t, r.stderr, "unable to find user nosuchuser", r.String())
 }
+
+// --tmpfs gives a writable, size-limited tmpfs, even under --read-only.
+func TestTmpfsFlag(t *testing.T) {
+	e := newEnv(t)
+	r := e.mydocker("run", "--read-only", "--tmpfs", "/run:size=1m,mode=1777", "--", busyboxCmd, "sh", "-c",
+		"touch /run/ok && stat -c %a /run && ! dd if=/dev/zero of=/run/big bs=1k count=2048 2>/dev/null && grep ' /run ' /proc/mounts")
+	require.Equal(t, 0, r.code, r.String())
+	assert.Contains(t, r.stdout, "1777\n", r.String())
+	assert.Contains(t, r.stdout, "tmpfs /run tmpfs rw,nosuid,nodev,noexec", r.String())
+}

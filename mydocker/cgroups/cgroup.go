@@ -24,6 +24,12 @@ type Cgroup interface {
 	// kernel lets a cgroup hold more tasks than its new limit (only forks
 	// are refused), and execve ends every thread but one.
 	LimitPids(limit int64) error
+	//book:add security
+	// LimitDevices denies every device, then allows those the rules name.
+	// It must come before any process joins: a process that opened a
+	// device keeps it open.
+	LimitDevices(rules []DeviceRule) error
+	//book:end security
 	// Destroy removes the cgroup once its processes have exited.
 	Destroy() error
 	// Path is the cgroup's name, as /proc/PID/cgroup shows it.

@@ -44,7 +44,12 @@ func v1Hierarchies(mountinfo string, hybrid bool) []v1Dir {
 			// One mount can carry several controllers, as "cpu,cpuacct" does;
 			// their files then share one directory, which the container joins once.
 			for _, opt := range strings.Split(super[2], ",") {
-				if slices.Contains(managed, opt) {
+				//book:replace cgroups security
+				// if slices.Contains(managed, opt) {
+				//book:end cgroups security
+				//book:add security
+				if slices.Contains(v1Managed, opt) {
+					//book:end security
 					found = append(found, v1Dir{opt, mount})
 					break
 				}

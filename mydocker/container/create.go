@@ -203,6 +203,14 @@ func (c *Container) makeCgroup() error {
 		return err
 	}
 	c.cgroup = cgroup
+	//book:add security
+	// Docker's device rules, or every device for --privileged. They are
+	// in place before the init joins, so no process of the container ever
+	// runs without them.
+	if err := cgroup.LimitDevices(cgroups.DeviceRules(c.Privileged)); err != nil {
+		return err
+	}
+	//book:end security
 	return nil
 }
 
@@ -214,4 +222,4 @@ func (c *Container) joinCgroup() error {
 	return c.cgroup.Join(c.init.Process.Pid)
 }
 
-//book:end
+//book:end cgroups

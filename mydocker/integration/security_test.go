@@ -102,6 +102,7 @@ func TestAttacksFromInsideFail(t *testing.T) {
 		"host firmware listed":        "test -d /sys/firmware && ls /sys/firmware | grep -q .",
 		"host interrupts listed":      "grep -q . /proc/interrupts",
 		"a chroot escape helper made": "mknod /tmp/mem c 1 1 && head -c1 /tmp/mem >/dev/null",
+		"/dev/kmsg made and opened":   "mknod /tmp/kmsg c 1 11 && exec 3>/tmp/kmsg",
 	}
 	var script strings.Builder
 	for name, attack := range attacks {
@@ -207,4 +208,62 @@ func TestTmpfsFlag(t *testing.T) {
 	require.Equal(t, 0, r.code, r.String())
 	assert.Contains(t, r.stdout, "1777\n", r.String())
 	assert.Contains(t, r.stdout, "tmpfs /run tmpfs rw,nosuid,nodev,noexec", r.String())
+}
+
+// Docker keeps CAP_MKNOD and lets a container make a node for any device,
+// but the devices cgroup (v1) or the device filter (v2) lets it open only
+// its own: a node with /dev/kmsg's numbers is made, and opening it fails
+// with EPERM. Opening /dev/kmsg write-only needs no capability, so that
+// open fails because of the device rules alone.
+func TestDeviceNodesCanBeMadeButNotOpened(t *testing.T) {
+	e := newEnv(t)
+	r := e.mydocker("run", "--", busyboxCmd, "sh", "-c", "mknod /tmp/k c 1 11 && echo made && cat /tmp/k")
+	assert.Equal(t, 1, r.code, r.String())
+	assert.Equal(t, "made\n", r.stdout, "mknod should succeed\n%s", r)
+	assert.Contains(t, r.stderr, "can't open '/tmp/k': Operation not permitted", r.String())
+	r = e.mydocker("run", "--", busyboxCmd, "sh", "-c", "mknod /tmp/k c 1 11 && exec 3>/tmp/k")
+	assert.NotEqual(t, 0, r.code, r.String())
+	assert.Contains(t, r.stderr, "Operation not permitted", r.String())
+}
+
+// A block device of the host, made inside, cannot be opened either: the
+// container could otherwise read the host's disks, as root with
+// CAP_DAC_OVERRIDE and no capability that a block device asks for.
+func TestHostBlockDeviceCannotBeOpened(t *testing.T) {
+	e := newEnv(t)
+	disks, _ := os.ReadDir("/sys/dev/block")
+	if len(disks) == 0 {
+		t.Skip("this host has no block devices")
+	}
+	major, minor, _ := strings.Cut(disks[0].Name(), ":")
+	r := e.mydocker("run", "--", busyboxCmd, "sh", "-c",
+		fmt.Sprintf("mknod /tmp/disk b %s %s && echo made && exec 3</tmp/disk", major, minor))
+	assert.NotEqual(t, 0, r.code, r.String())
+	assert.Equal(t, "made\n", r.stdout, r.String())
+	assert.Contains(t, r.stderr, "Operation not permitted", r.String())
+}
+
+// --privileged allows every device, as Docker does: the node opens.
+func TestPrivilegedCanOpenAnyDevice(t *testing.T) {
+	e := newEnv(t)
+	r := e.mydocker("run", "--privileged", "--", busyboxCmd, "sh", "-c",
+		"mknod /tmp/k c 1 11 && exec 3</tmp/k && echo opened")
+	assert.Equal(t, 0, r.code, r.String())
+	assert.Equal(t, "opened\n", r.stdout, r.String())
+}
+
+// The devices every container has stay usable under the device rules.
+func TestDefaultDevicesWork(t *testing.T) {
+	e := newEnv(t)
+	r := e.mydocker("run", "--", busyboxCmd, "sh", "-c",
+		"echo x > /dev/null && head -c 4 /dev/zero | wc -c && head -c 4 /dev/urandom | wc -c && "+
+			"head -c 4 /dev/random | wc -c && ! echo x 2>/dev/null > /dev/full && echo done")
+	require.Equal(t, 0, r.code, r.String())
+	assert.Equal(t, "4\n4\n4\ndone\n", r.stdout, r.String())
+	term := e.startOnTerminal("run", "-it", "--", busyboxCmd, "sh", "-c",
+		"tty && echo hi > /dev/tty && exec 4<>/dev/ptmx && echo ptmx opened")
+	term.expect("/dev/pts/0")
+	term.expect("hi")
+	term.expect("ptmx opened")
+	assert.Equal(t, 0, term.wait(), term.String())
 }

@@ -6,12 +6,15 @@ require (
 	github.com/cilium/ebpf v0.22.0
 	github.com/creack/pty v1.1.24
 	github.com/docker/go-units v0.5.0
+	github.com/moby/profiles/seccomp v0.3.0
 	github.com/moby/sys/user v0.5.0
+	github.com/opencontainers/runtime-spec v1.2.1
 	github.com/sirupsen/logrus v1.10.2
 	github.com/stretchr/testify v1.12.1
 	github.com/urfave/cli/v2 v2.27.7
+	golang.org/x/net v0.48.0
 	golang.org/x/sys v0.43.0
-	golang.org/x/term v0.37.0
+	golang.org/x/term v0.38.0
 	golang.org/x/tools v0.40.1-0.20260108161641-ca281cf95054
 )
 

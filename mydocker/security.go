@@ -4,8 +4,10 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/mydocker-book/mydocker/mydocker/container"
+	"github.com/mydocker-book/mydocker/mydocker/seccomp"
 	"github.com/urfave/cli/v2"
 )
 
@@ -15,7 +17,7 @@ func securityFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "cap-add", Usage: "add a capability to Docker's default set, such as NET_ADMIN, or ALL (repeatable)"},
 		&cli.StringSliceFlag{Name: "cap-drop", Usage: "drop a capability from the set, such as CHOWN, or ALL (repeatable)"},
 		&cli.BoolFlag{Name: "privileged", Usage: "keep every capability, and leave /proc and /sys unprotected"},
-		&cli.StringSliceFlag{Name: "security-opt", Usage: "no-new-privileges: setuid programs cannot raise privileges (repeatable)"},
+		&cli.StringSliceFlag{Name: "security-opt", Usage: "no-new-privileges: setuid programs cannot raise privileges; seccomp=unconfined or seccomp=PROFILE.json: no seccomp filter, or this profile instead of Docker's default (repeatable)"},
 		&cli.BoolFlag{Name: "read-only", Usage: "mount the container's root filesystem read-only"},
 		&cli.StringFlag{Name: "user", Aliases: []string{"u"}, Usage: "run as USER[:GROUP], names or numbers, as the image's /etc/passwd knows them"},
 		&cli.GenericFlag{Name: "tmpfs", Value: &exactValues{}, Usage: "mount an empty tmpfs: /PATH[:OPTIONS], such as /run:size=64m,mode=1777 (repeatable)"},
@@ -38,13 +40,18 @@ func securityFromFlags(ctx *cli.Context, cfg *container.Config) (err error) {
 	if err != nil {
 		return err
 	}
-	cfg.NoNewPrivs, err = securityOptions(ctx.StringSlice("security-opt"))
+	var profile string
+	if cfg.NoNewPrivs, profile, err = securityOptions(ctx.StringSlice("security-opt")); err != nil {
+		return err
+	}
+	cfg.Seccomp, err = seccompFilter(profile, cfg.Capabilities, cfg.Privileged)
 	return err
 }
 
 // securityOptions reads --security-opt: Docker's no-new-privileges (also
-// spelled no-new-privileges=true or no-new-privileges:true).
-func securityOptions(opts []string) (noNewPrivs bool, err error) {
+// spelled no-new-privileges=true or no-new-privileges:true) and
+// seccomp=unconfined or seccomp=PROFILE (also with a colon).
+func securityOptions(opts []string) (noNewPrivs bool, seccompProfile string, err error) {
 	for _, opt := range opts {
 		switch opt {
 		case "no-new-privileges", "no-new-privileges=true", "no-new-privileges:true":
@@ -52,8 +59,34 @@ func securityOptions(opts []string) (noNewPrivs bool, err error) {
 		case "no-new-privileges=false", "no-new-privileges:false":
 			noNewPrivs = false
 		default:
-			return false, fmt.Errorf("invalid --security-opt %q: mydocker knows no-new-privileges", opt)
+			key, value, ok := strings.Cut(opt, "=")
+			if !ok {
+				key, value, ok = strings.Cut(opt, ":")
+			}
+			if !ok || key != "seccomp" || value == "" {
+				return false, "", fmt.Errorf("invalid --security-opt %q: mydocker knows no-new-privileges, seccomp=unconfined and seccomp=PROFILE.json", opt)
+			}
+			seccompProfile = value
 		}
 	}
-	return noNewPrivs, nil
+	return noNewPrivs, seccompProfile, nil
+}
+
+// seccompFilter compiles the container's seccomp filter, once, here in
+// mydocker run: Docker's default profile, or the profile file named,
+// resolved for the container's capabilities (about 0.3 ms for Docker's
+// profile). The init only loads the instructions it is sent. As in
+// Docker, unconfined and --privileged mean no filter.
+func seccompFilter(profile string, caps []string, privileged bool) ([]seccomp.Instruction, error) {
+	if profile == "unconfined" || privileged {
+		return nil, nil
+	}
+	p := seccomp.Default()
+	if profile != "" {
+		var err error
+		if p, err = seccomp.Load(profile); err != nil {
+			return nil, err
+		}
+	}
+	return seccomp.For(p, caps)
 }

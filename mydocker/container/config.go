@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 
 	"github.com/mydocker-book/mydocker/mydocker/cgroups"
+	"github.com/mydocker-book/mydocker/mydocker/seccomp"
 )
 
 // Config is what the user asked for: `mydocker run`'s flags and arguments.
@@ -37,6 +38,9 @@ type Config struct {
 	ReadOnly     bool     // --read-only: the root filesystem cannot be written
 	User         string   // -u USER[:GROUP], names or numbers as the image knows them
 	Tmpfs        []Tmpfs  // --tmpfs
+	// Seccomp is the compiled seccomp filter, made once by mydocker run
+	// and loaded by the init: none when nil (unconfined, --privileged).
+	Seccomp []seccomp.Instruction
 	//book:end
 }
 
@@ -61,6 +65,7 @@ type initConfig struct {
 	ReadOnly     bool
 	User         string
 	Tmpfs        []Tmpfs
+	Seccomp      []seccomp.Instruction
 	//book:end security
 }
 
@@ -82,6 +87,7 @@ func (c *Container) initConfig() initConfig {
 		ReadOnly:     c.ReadOnly,
 		User:         c.User,
 		Tmpfs:        c.Tmpfs,
+		Seccomp:      c.Seccomp,
 		//book:end security
 	}
 }

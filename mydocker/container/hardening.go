@@ -13,13 +13,26 @@ import (
 	"github.com/moby/sys/user"
 	"github.com/sirupsen/logrus"
 
+	"github.com/mydocker-book/mydocker/mydocker/seccomp"
+
 	"golang.org/x/sys/unix"
 )
 
 // harden is the init's last step before the command: the root read-only
-// if asked, /proc and /sys protected, then the capabilities limited (after
-// the mounts, which need CAP_SYS_ADMIN), and no_new_privs if asked. A
-// privileged container keeps every capability and an unprotected /proc.
+// if asked, /proc and /sys protected, the seccomp filter loaded, then the
+// capabilities limited (after the mounts, which need CAP_SYS_ADMIN), and
+// no_new_privs if asked. A privileged container keeps every capability,
+// an unprotected /proc and no filter.
+//
+// The filter goes in where runc puts it. Loading one needs no_new_privs or
+// CAP_SYS_ADMIN: without no_new_privs (Docker's default) it goes in while
+// the init still holds CAP_SYS_ADMIN, before the capabilities are
+// dropped; with it, last, so that as little of the init's own work as
+// possible runs under the filter. Either way, what runs after it (capset,
+// prctl, setuid, close_range, the pipes to mydocker, the Go runtime's
+// futex, mmap, clone of a thread, sigaltstack, and execve) must be allowed
+// by the profile: Docker's allows all of it. All of it happens on this
+// one locked thread, whose filter execve keeps.
 func harden(cfg initConfig) error {
 	if cfg.ReadOnly {
 		if err := makeRootReadOnly(); err != nil {
@@ -30,6 +43,13 @@ func harden(cfg initConfig) error {
 		if err := protectKernelFiles(); err != nil {
 			return err
 		}
+	}
+	if !cfg.NoNewPrivs {
+		if err := seccomp.Install(cfg.Seccomp); err != nil {
+			return err
+		}
+	}
+	if !cfg.Privileged {
 		if err := limitCapabilities(cfg.Capabilities); err != nil {
 			return err
 		}
@@ -40,7 +60,10 @@ func harden(cfg initConfig) error {
 		}
 	}
 	if cfg.NoNewPrivs {
-		return setNoNewPrivs()
+		if err := setNoNewPrivs(); err != nil {
+			return err
+		}
+		return seccomp.Install(cfg.Seccomp)
 	}
 	return nil
 }

@@ -267,3 +267,70 @@ func TestDefaultDevicesWork(t *testing.T) {
 	term.expect("ptmx opened")
 	assert.Equal(t, 0, term.wait(), term.String())
 }
+
+// Docker's seccomp profile is loaded by default (mode 2, filter); it is
+// not with seccomp=unconfined, nor with --privileged.
+func TestSeccompFilterByDefault(t *testing.T) {
+	e := newEnv(t)
+	for _, c := range []struct {
+		flags []string
+		want  string
+	}{
+		{nil, "2"},
+		{[]string{"--security-opt", "no-new-privileges"}, "2"},
+		{[]string{"--security-opt", "seccomp=unconfined"}, "0"},
+		{[]string{"--privileged"}, "0"},
+	} {
+		inside, r := e.probe(c.flags...)
+		assert.Equal(t, c.want, inside.Security.Seccomp, "%v\n%s", c.flags, r)
+	}
+}
+
+// What Docker's profile answers: clone3 fails with ENOSYS (so that glibc
+// falls back to clone, whose flags the filter can read), personality with
+// a persona the profile does not list fails with EPERM, an allowed call
+// works. Without the filter, clone3(NULL, 0) fails with EINVAL and the
+// persona is set. With CAP_SYS_ADMIN the profile allows clone3. The
+// filter is there whether it was loaded before the capabilities were
+// dropped (Docker's default), after no_new_privs, or for another user.
+func TestSeccompAnswersAsDockersProfile(t *testing.T) {
+	e := newEnv(t)
+	calls := "for c in 'clone3 0 0' 'personality 0x400000' 'personality 0' 'keyctl 0 0xfffffffd 0' 'getpid'; do " +
+		probeCmd + " syscall $c; done"
+	filtered := "ENOSYS\nEPERM\nOK\nEPERM\nOK\n"
+	for _, c := range []struct {
+		flags []string
+		want  string
+	}{
+		{nil, filtered},
+		{[]string{"--security-opt", "no-new-privileges"}, filtered},
+		{[]string{"-u", "nobody"}, filtered},
+		{[]string{"--cap-add", "SYS_ADMIN"}, "EINVAL\nEPERM\nOK\nEPERM\nOK\n"},
+	} {
+		r := e.mydocker(append(append([]string{"run"}, c.flags...), "--", busyboxCmd, "sh", "-c", calls)...)
+		require.Equal(t, 0, r.code, r.String())
+		assert.Equal(t, c.want, r.stdout, "%v\n%s", c.flags, r)
+	}
+	r := e.mydocker("run", "--security-opt", "seccomp=unconfined", "--", busyboxCmd, "sh", "-c", calls)
+	require.Equal(t, 0, r.code, r.String())
+	lines := strings.Split(r.stdout, "\n")
+	assert.Equal(t, []string{"EINVAL", "OK", "OK"}, lines[:3], "without a filter\n%s", r)
+	assert.NotEqual(t, "EPERM", lines[3], "keyctl without a filter\n%s", r)
+}
+
+// A profile file in Docker's format replaces the default; an unreadable
+// one is refused before anything starts.
+func TestSeccompProfileFile(t *testing.T) {
+	e := newEnv(t)
+	profile := filepath.Join(t.TempDir(), "profile.json")
+	require.NoError(t, os.WriteFile(profile, []byte(`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+		{"names": ["personality"], "action": "SCMP_ACT_ERRNO", "errnoRet": 5}]}`), 0o644))
+	r := e.mydocker("run", "--security-opt", "seccomp="+profile, "--", busyboxCmd, "sh", "-c",
+		probeCmd+" syscall personality 0; "+probeCmd+" syscall clone3 0 0")
+	require.Equal(t, 0, r.code, r.String())
+	assert.Equal(t, "EIO\nEINVAL\n", r.stdout, r.String())
+
+	r = e.mydocker("run", "--security-opt", "seccomp="+profile+".missing", "--", "true")
+	assert.Equal(t, 125, r.code, r.String())
+	assert.Contains(t, r.stderr, "reading the seccomp profile", r.String())
+}

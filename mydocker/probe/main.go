@@ -12,6 +12,7 @@
 //	probe spin CPUTIME    burn CPUTIME (like 300ms) of CPU time, then print the report
 //	probe spawn N PROG ARG...  start up to N copies of PROG; print "started K: ERROR", then the report
 //	probe escape PATH     try the classic chroot escape, then print whether PATH is visible
+//	probe syscall NAME ARG...  make a system call, print "OK" or its errno's name (ENOSYS)
 package main
 
 import (
@@ -52,6 +53,10 @@ func main() {
 	//book:add rootfs
 	case "escape":
 		escape(os.Args[2])
+	//book:end
+	//book:add security
+	case "syscall":
+		callSyscall(os.Args[2], os.Args[3:])
 	//book:end
 	default:
 		printReport()

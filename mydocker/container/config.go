@@ -65,7 +65,7 @@ type initConfig struct {
 	ReadOnly     bool
 	User         string
 	Tmpfs        []Tmpfs
-	Seccomp      []seccomp.Instruction
+	Seccomp      string // the filter, as the kernel's struct sock_filter array (seccomp.Encode)
 	//book:end security
 }
 
@@ -87,7 +87,7 @@ func (c *Container) initConfig() initConfig {
 		ReadOnly:     c.ReadOnly,
 		User:         c.User,
 		Tmpfs:        c.Tmpfs,
-		Seccomp:      c.Seccomp,
+		Seccomp:      seccomp.Encode(c.Seccomp),
 		//book:end security
 	}
 }

@@ -306,3 +306,15 @@ func TestIncludesAndExcludes(t *testing.T) {
 	assert.Equal(t, errno(unix.EPERM), f.call(getuid))
 	assert.Equal(t, errno(unix.EPERM), f.call(getgid))
 }
+
+// The program crosses to the init as the kernel's array of sock_filter.
+func TestEncodeDecodeKeepsTheProgram(t *testing.T) {
+	prog := []Instruction{{Code: 0x20, K: 4}, {Code: 0x15, Jt: 1, Jf: 255, K: 0xc000003e}, {Code: 0x6, K: 0x7fff0000}}
+	encoded := Encode(prog)
+	assert.Len(t, encoded, 3*sockFilterSize)
+	filter := decode(encoded)
+	require.Len(t, filter, 3)
+	for i, ins := range prog {
+		assert.Equal(t, unix.SockFilter{Code: uint16(ins.Code), Jt: uint8(ins.Jt), Jf: uint8(ins.Jf), K: ins.K}, filter[i])
+	}
+}

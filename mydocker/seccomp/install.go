@@ -3,6 +3,7 @@
 package seccomp
 
 import (
+	"encoding/binary"
 	"fmt"
 	"runtime"
 	"unsafe"
@@ -16,14 +17,11 @@ import (
 // the init calls this on the thread it locked, the one that execs. It
 // needs no_new_privs or CAP_SYS_ADMIN. The filter stays for the thread's
 // life and passes to every process it starts; it cannot be removed.
-func Install(prog []Instruction) error {
-	if len(prog) == 0 {
+func Install(encoded string) error {
+	if len(encoded) == 0 {
 		return nil
 	}
-	filter := make([]unix.SockFilter, len(prog))
-	for i, ins := range prog {
-		filter[i] = unix.SockFilter{Code: uint16(ins.Code), Jt: uint8(ins.Jt), Jf: uint8(ins.Jf), K: ins.K}
-	}
+	filter := decode(encoded)
 	fprog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
 	logrus.Debugf("seccomp(SECCOMP_SET_MODE_FILTER, 0, %d instructions)", len(filter))
 	_, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, uintptr(unsafe.Pointer(&fprog)))
@@ -32,4 +30,36 @@ func Install(prog []Instruction) error {
 		return fmt.Errorf("loading the seccomp filter: %w", errno)
 	}
 	return nil
+}
+
+// sockFilterSize is the size of the kernel's struct sock_filter: a 16-bit
+// code, two 8-bit jump offsets and a 32-bit constant.
+const sockFilterSize = 8
+
+// Encode lays the program out as the kernel's array of struct sock_filter,
+// in the machine's byte order: about 9 KiB for Docker's profile, which
+// crosses to the init as one string, much faster than 1167 structs field
+// by field.
+func Encode(prog []Instruction) string {
+	buf := make([]byte, 0, len(prog)*sockFilterSize)
+	for _, ins := range prog {
+		buf = binary.NativeEndian.AppendUint16(buf, uint16(ins.Code))
+		buf = append(buf, uint8(ins.Jt), uint8(ins.Jf))
+		buf = binary.NativeEndian.AppendUint32(buf, ins.K)
+	}
+	return string(buf)
+}
+
+func decode(encoded string) []unix.SockFilter {
+	filter := make([]unix.SockFilter, len(encoded)/sockFilterSize)
+	for i := range filter {
+		b := encoded[i*sockFilterSize:]
+		filter[i] = unix.SockFilter{
+			Code: binary.NativeEndian.Uint16([]byte(b[0:2])),
+			Jt:   b[2],
+			Jf:   b[3],
+			K:    binary.NativeEndian.Uint32([]byte(b[4:8])),
+		}
+	}
+	return filter
 }

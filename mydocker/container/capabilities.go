@@ -39,9 +39,10 @@ var DefaultCapabilities = []string{
 
 // Capabilities works out the container's capabilities from Docker's flags:
 // --cap-add and --cap-drop take names with or without CAP_, in any case,
-// and ALL; --privileged keeps every one. As in Docker, adding ALL starts
-// from every capability and then drops; otherwise dropping ALL starts from
-// none, and the additions come last.
+// and ALL; --privileged keeps every one, whatever --cap-drop says, as in
+// Docker. As in Docker too, adding ALL starts from every capability and
+// then drops; otherwise dropping ALL starts from none, and the additions
+// come last.
 func Capabilities(add, drop []string, privileged bool) ([]string, error) {
 	add, err := canonicalCapabilities(add)
 	if err != nil {
@@ -51,7 +52,10 @@ func Capabilities(add, drop []string, privileged bool) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	if privileged || slices.Contains(add, "ALL") {
+	if privileged {
+		return capabilityNames, nil
+	}
+	if slices.Contains(add, "ALL") {
 		return without(capabilityNames, drop), nil
 	}
 	caps := DefaultCapabilities

@@ -160,7 +160,7 @@ func readOnlyPath(path string) error {
 func switchUser(spec string) error {
 	u, err := user.GetExecUserPath(spec, &user.ExecUser{Home: "/"}, "/etc/passwd", "/etc/group")
 	if err != nil {
-		return fmt.Errorf("unable to find user %s: %w: the image's /etc/passwd and /etc/group must name it, or give numbers (-u 1000:1000)", spec, err)
+		return fmt.Errorf("%w: the image's /etc/passwd and /etc/group must name it, or give numbers (-u 1000:1000)", err)
 	}
 	logrus.Debugf("setgroups(%v), setgid(%d), setuid(%d)", u.Sgids, u.Gid, u.Uid)
 	if err := syscall.Setgroups(u.Sgids); err != nil {

@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -333,4 +334,53 @@ func TestSeccompProfileFile(t *testing.T) {
 	r = e.mydocker("run", "--security-opt", "seccomp="+profile+".missing", "--", "true")
 	assert.Equal(t, 125, r.code, r.String())
 	assert.Contains(t, r.stderr, "reading the seccomp profile", r.String())
+}
+
+// The classes of container-runtime CVEs, each tried against mydocker. (Tar
+// traversal, CVE-2014-6407 and CVE-2014-9356, is tested where images are
+// unpacked: mydocker/image/unpack_test.go. CVE-2019-5736, overwriting the
+// runtime's binary through /proc/self/exe, is not handled yet: chapter 7
+// says so.)
+func TestCVEClasses(t *testing.T) {
+	t.Run("CVE-2024-21626 leaked descriptors and working directory", func(t *testing.T) {
+		e := newEnv(t)
+		ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+		defer cancel()
+		cmd := e.command(ctx, append([]string{"run", "--"}, listOwnDescriptors()...)...)
+		cmd.ExtraFiles = openStrayDescriptors(t)
+		cmd.Dir = "/etc" // a working directory of the host's, which must not follow
+		r := e.run(ctx, cmd)
+		require.Equal(t, 0, r.code, r.String())
+		assert.Equal(t, []string{"0", "1", "2"}, strings.Fields(r.stdout), r.String())
+		r = e.mydocker("run", "--", busyboxCmd, "readlink", "/proc/self/cwd")
+		assert.Equal(t, "/\n", r.stdout, "the command starts in the container's root\n%s", r)
+	})
+	t.Run("CVE-2021-30465 symlinked mount destination", func(t *testing.T) {
+		e := newEnv(t)
+		hostTarget := filepath.Join(e.root, "host-side")
+		e.installImage("cve-link", map[string]string{"data": hostTarget})
+		volume := t.TempDir()
+		r := e.mydocker("run", "-v", volume+":/data", "cve-link", "true")
+		require.Equal(t, 0, r.code, r.String())
+		assert.NoDirExists(t, hostTarget, "the mount followed the image's link on the host")
+	})
+	t.Run("CVE-2025-31133 masks are the real /dev/null", func(t *testing.T) {
+		e := newEnv(t)
+		r := e.mydocker("run", "--", busyboxCmd, "sh", "-c",
+			"for f in /dev/null /proc/kcore /proc/keys /proc/timer_list /proc/interrupts; do [ -e $f ] && stat -c '%F %t:%T' $f; done; true")
+		require.Equal(t, 0, r.code, r.String())
+		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+		require.GreaterOrEqual(t, len(lines), 2, "/dev/null and at least one masked file\n%s", r)
+		for _, line := range lines {
+			assert.Equal(t, "character special file 1:3", line, r.String())
+		}
+	})
+	t.Run("inheritable and ambient capabilities", func(t *testing.T) {
+		e := newEnv(t)
+		for _, flags := range [][]string{nil, {"-u", "nobody"}, {"--cap-add", "ALL"}} {
+			inside, r := e.probe(flags...)
+			assert.Equal(t, "0000000000000000", inside.Security.CapInh, "%v\n%s", flags, r)
+			assert.Equal(t, "0000000000000000", inside.Security.CapAmb, "%v\n%s", flags, r)
+		}
+	})
 }

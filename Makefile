@@ -10,6 +10,9 @@
 #   make image             build the busybox image and put it in the state root (/var/lib/mydocker)
 #   make demo              build mydocker and the image, and run a container
 #   make bench             time a container against runc and bwrap, into docs/performance.md (as root)
+#   make conformance       run the probe under a real Docker and under mydocker, and compare the
+#                          reports; every difference must be listed in scripts/conformance/differences.txt
+#                          (as root; needs Debian's docker.io, which CI installs)
 #   make diagrams          check that every Mermaid diagram in the chapters parses (needs Node.js)
 #   make readme            rewrite the chapter table in README.md
 #   make snippets          rewrite the code snippets in the chapter text from the source
@@ -96,6 +99,14 @@ image: $(IMAGE)
 .PHONY: bench
 bench:
 	GO=$(GO) CH=$(CH) scripts/bench/run.sh
+
+# The probe's report from a Docker container next to a mydocker container's,
+# same image, same flags, for the last tested stage (or CH=<slug>): a dockerd
+# of its own, stopped at the end; reports in build/conformance
+# (scripts/conformance/run.sh).
+.PHONY: conformance
+conformance: $(IMAGE)
+	GO=$(GO) CH=$(CH) scripts/conformance/run.sh
 
 # The chapters' Mermaid diagrams, parsed by Mermaid itself (the versions
 # are pinned in scripts/diagrams/package-lock.json).

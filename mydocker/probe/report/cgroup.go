@@ -21,6 +21,13 @@ type Cgroup struct {
 	Paths map[string]string `json:"paths"`
 	// Files holds the limit and counter files of the cgroup, by name.
 	Files map[string]string `json:"files"`
+	//book:add security
+	// Dirs says where the files of each controller were read: below the
+	// hierarchy's mount point at the path of /proc/self/cgroup (the whole
+	// hierarchy is visible), or at the mount point itself (only the
+	// container's own cgroup is, as runc mounts it on cgroup v1).
+	Dirs map[string]string `json:"dirs,omitempty"`
+	//book:end
 }
 
 // cgroupFiles are the files the probe reads, by controller. On v2 they all
@@ -44,6 +51,9 @@ var cgroupFiles = map[int]map[string][]string{
 // under /sys/fs/cgroup. A file missing on this kernel is left out.
 func ReadCgroup() (Cgroup, error) {
 	cg := Cgroup{Version: 1, Paths: map[string]string{}, Files: map[string]string{}}
+	//book:add security
+	cg.Dirs = map[string]string{}
+	//book:end
 	if IsCgroup2("/sys/fs/cgroup") {
 		cg.Version = 2
 	}
@@ -59,6 +69,14 @@ func ReadCgroup() (Cgroup, error) {
 	}
 	for controller, files := range cgroupFiles[cg.Version] {
 		dir := filepath.Join("/sys/fs/cgroup", controller, cg.PathOf(controller))
+		//book:add security
+		// Without a cgroup namespace, runc mounts the container's own cgroup
+		// at the mount point, where the path of /proc/self/cgroup is missing.
+		if _, err := os.Stat(dir); err != nil {
+			dir = filepath.Join("/sys/fs/cgroup", controller)
+		}
+		cg.Dirs[controller] = dir
+		//book:end
 		for _, name := range files {
 			if value, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
 				cg.Files[name] = strings.TrimSpace(string(value))

@@ -141,12 +141,18 @@ type Report struct {
 	//book:end
 	//book:add security
 	Security Security `json:"security"`
+	Devices  []Device `json:"devices"` // the entries of /dev
+	FDs      []FD     `json:"fds"`     // the descriptors it started with
 	//book:end
 	Errors []string `json:"errors,omitempty"`
 }
 
 // Collect gathers the report for the calling process.
 func Collect() Report {
+	//book:add security
+	// The descriptors first, before the probe opens any of its own.
+	fds, fdsErr := OpenFDs("/proc/self/fd")
+	//book:end
 	r := Report{
 		Args:     os.Args,
 		PID:      os.Getpid(),
@@ -169,6 +175,8 @@ func Collect() Report {
 	//book:end
 	//book:add security
 	collect(&r, "security", func() (err error) { r.Security, err = ReadSecurity("/proc/self/status"); return })
+	collect(&r, "devices", func() (err error) { r.Devices, err = Devices("/dev"); return })
+	collect(&r, "fds", func() error { r.FDs = fds; return fdsErr })
 	//book:end
 	return r
 }

@@ -65,7 +65,7 @@ func Init() int {
 	}
 	// The kernel keeps some of what the init sets per thread, and execve
 	// keeps only the calling thread's: so the init runs on one thread to
-	// the end (keepParentDeathSignal says why for the parent-death signal).
+	// the end, the one that will exec (see keepParentDeathSignal).
 	runtime.LockOSThread()
 	ends := openInitEnds()
 	return reportFailure(ends.exec, startContainer(ends))
@@ -135,12 +135,11 @@ func execCommand(args []string, ends initEnds) error {
 
 // keepParentDeathSignal makes sure the command still dies with mydocker.
 // The parent-death signal belongs to a thread, not to a process: clone(2)
-// set it on the init's first thread, but the Go runtime may run this
-// goroutine on another thread, and after execve only the calling thread's
-// setting is left. So the thread that is about to exec sets it again, and
-// stays the one running this goroutine until then.
+// set it on the init's first thread, but the Go runtime may have run Init
+// on another thread, and after execve only the calling thread's setting
+// is left. Init locked its goroutine to the thread it runs on, the one that
+// will exec: that thread sets the signal again.
 func keepParentDeathSignal() error {
-	runtime.LockOSThread()
 	logrus.Debugf("prctl(PR_SET_PDEATHSIG, %s) on the thread that will exec", unix.SignalName(parentDeathSignal))
 	if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(parentDeathSignal), 0, 0, 0); err != nil {
 		return fmt.Errorf("setting the parent-death signal: %w", err)

@@ -11,9 +11,6 @@ import (
 	"strconv"
 )
 
-// Enabled tells whether this is the tests' fault-injecting build.
-const Enabled = true
-
 // The tests say which step fails, and where to write the report, in the
 // environment: MYDOCKER_FAULT=PHASE/STEP and MYDOCKER_FAULT_REPORT=FILE.
 const (

@@ -4,6 +4,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/mydocker-book/mydocker/mydocker/container"
@@ -44,7 +45,7 @@ func securityFromFlags(ctx *cli.Context, cfg *container.Config) (err error) {
 	if cfg.NoNewPrivs, profile, err = securityOptions(ctx.StringSlice("security-opt")); err != nil {
 		return err
 	}
-	cfg.Seccomp, err = seccompFilter(profile, cfg.Capabilities, cfg.Privileged)
+	cfg.Seccomp, err = seccompFilter(ctx.String("root"), profile, cfg.Capabilities, cfg.Privileged)
 	return err
 }
 
@@ -72,21 +73,15 @@ func securityOptions(opts []string) (noNewPrivs bool, seccompProfile string, err
 	return noNewPrivs, seccompProfile, nil
 }
 
-// seccompFilter compiles the container's seccomp filter, once, here in
-// mydocker run: Docker's default profile, or the profile file named,
-// resolved for the container's capabilities (about 0.3 ms for Docker's
-// profile). The init only loads the instructions it is sent. As in
-// Docker, unconfined and --privileged mean no filter.
-func seccompFilter(profile string, caps []string, privileged bool) ([]seccomp.Instruction, error) {
+// seccompFilter is the container's seccomp filter, compiled here in
+// mydocker run, and only when no earlier container had the same: Docker's
+// default profile, or the profile file named, resolved for the
+// container's capabilities. The init only loads the instructions it is
+// sent. As in Docker, unconfined and --privileged mean no filter.
+func seccompFilter(stateRoot, profile string, caps []string, privileged bool) (string, error) {
 	if profile == "unconfined" || privileged {
-		return nil, nil
+		return "", nil
 	}
-	p := seccomp.Default()
-	if profile != "" {
-		var err error
-		if p, err = seccomp.Load(profile); err != nil {
-			return nil, err
-		}
-	}
-	return seccomp.For(p, caps)
+	cache := seccomp.Cache{Dir: filepath.Join(stateRoot, "seccomp")}
+	return cache.Filter(profile, caps)
 }

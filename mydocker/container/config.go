@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 
 	"github.com/mydocker-book/mydocker/mydocker/cgroups"
-	"github.com/mydocker-book/mydocker/mydocker/seccomp"
 )
 
 // Config is what the user asked for: `mydocker run`'s flags and arguments.
@@ -38,9 +37,10 @@ type Config struct {
 	ReadOnly     bool     // --read-only: the root filesystem cannot be written
 	User         string   // -u USER[:GROUP], names or numbers as the image knows them
 	Tmpfs        []Tmpfs  // --tmpfs
-	// Seccomp is the compiled seccomp filter, made once by mydocker run
-	// and loaded by the init: none when nil (unconfined, --privileged).
-	Seccomp []seccomp.Instruction
+	// Seccomp is the compiled seccomp filter, as the kernel's array of
+	// struct sock_filter (seccomp.Encode), made by mydocker run and loaded
+	// by the init: none when empty (unconfined, --privileged).
+	Seccomp string
 	//book:end
 }
 
@@ -87,7 +87,7 @@ func (c *Container) initConfig() initConfig {
 		ReadOnly:     c.ReadOnly,
 		User:         c.User,
 		Tmpfs:        c.Tmpfs,
-		Seccomp:      seccomp.Encode(c.Seccomp),
+		Seccomp:      c.Seccomp,
 		//book:end security
 	}
 }

@@ -89,7 +89,7 @@ func (c *Container) Wait() (int, error) {
 	}
 	now := time.Now()
 	c.state.Status, c.state.Finished, c.state.ExitCode = state.Stopped, &now, &status
-	if err := c.saveState(); err != nil {
+	if err := c.noteState(); err != nil {
 		// The command ran and ended: its status stands.
 		logrus.Warnf("%v", err)
 	}

@@ -129,8 +129,16 @@ func (c *Container) removeDirectory() {
 	}
 }
 
+// saveState writes the state and waits until it is on the disk: for
+// created, the record that the container exists.
 func (c *Container) saveState() error {
 	return state.Save(c.dir, c.state)
+}
+
+// noteState writes the state without waiting for the disk: for running
+// and stopped, which tell about processes that a power cut ends anyway.
+func (c *Container) noteState() error {
+	return state.Note(c.dir, c.state)
 }
 
 //book:replace namespaces proc

@@ -47,7 +47,7 @@ func (c *Container) startSteps() []step {
 func (c *Container) markRunning() error {
 	now := time.Now()
 	c.state.Status, c.state.Started = state.Running, &now
-	return c.saveState()
+	return c.noteState()
 }
 
 //book:add proc

@@ -336,6 +336,28 @@ func TestSeccompProfileFile(t *testing.T) {
 	assert.Contains(t, r.stderr, "reading the seccomp profile", r.String())
 }
 
+// The filter is compiled by the first container and read back by the
+// next with the same capabilities, from the state root's seccomp/, which
+// is root's alone and holds one entry per filter.
+func TestSeccompFilterIsCompiledOnce(t *testing.T) {
+	e := newEnv(t)
+	first := e.mydocker("--debug", "run", "--", "true")
+	require.Equal(t, 0, first.code, first.String())
+	assert.Contains(t, first.stderr, "seccomp: compiled the filter", first.String())
+	second := e.mydocker("--debug", "run", "--", "true")
+	require.Equal(t, 0, second.code, second.String())
+	assert.Contains(t, second.stderr, "seccomp: filter from the cache", second.String())
+	assert.NotContains(t, second.stderr, "seccomp: compiled the filter", second.String())
+
+	dir := filepath.Join(e.root, "seccomp")
+	info, err := os.Stat(dir)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o700), info.Mode().Perm())
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Len(t, entries, 1)
+}
+
 // The classes of container-runtime CVEs, each tried against mydocker. (Tar
 // traversal, CVE-2014-6407 and CVE-2014-9356, is tested where images are
 // unpacked: mydocker/image/unpack_test.go. CVE-2019-5736, overwriting the

@@ -54,8 +54,13 @@ const maxInstructions = 4096
 //     container of 32-bit programs is rare enough to leave out here.
 //     On amd64, x32's numbers (with bit 30 set) are killed for the same
 //     reason: otherwise a rule could be bypassed with them.
-//  2. A binary search on the system call number, over the numbers the
-//     profile has rules for: about nine comparisons, not hundreds.
+//  2. A binary search on the system call number. Numbers next to each
+//     other that go to the same place form one span (read, write, open
+//     and close, 0 to 3 on amd64, all simply allowed), so the search is
+//     over spans: Docker's profile is 66 spans of about 300
+//     numbers. The kernel checks and compiles the program when the init
+//     loads it, in time that grows with its length: spans cut it by
+//     two thirds.
 //  3. For each number, its rules in the profile's order, each with its
 //     argument comparisons; the first rule that holds decides.
 //  4. For any other number, the profile's default action.
@@ -104,7 +109,7 @@ func Compile(p *profiles.Seccomp, caps []string, arch string, kernel profiles.Ke
 		}
 	}
 	def := returnOf(r.defaultAction)
-	a.search(nrs, targets, def)
+	a.search(spans(nrs, targets, def))
 
 	for _, nr := range conditional {
 		a.place(targets[slices.Index(nrs, nr)])
@@ -135,26 +140,53 @@ func Compile(p *profiles.Seccomp, caps []string, arch string, kernel profiles.Ke
 	return a.assemble()
 }
 
-// search jumps to targets[i] when the number loaded is nrs[i] (sorted),
-// and to def when it is none of them.
-func (a *assembler) search(nrs []uint32, targets []label, def label) {
-	if len(nrs) <= 4 {
-		for i, nr := range nrs {
-			a.jumpIf(bpf.JumpEqual, nr, 0, 1)
-			a.jump(targets[i])
+// span is a run of consecutive system call numbers, from first up to the
+// next span's first, that all go to the same place.
+type span struct {
+	first uint32
+	to    label
+}
+
+// spans cuts every possible number, 0 to 2^32-1, into spans: the numbers
+// nrs (sorted) go to their targets, the numbers between them to def.
+func spans(nrs []uint32, targets []label, def label) []span {
+	var out []span
+	add := func(first uint32, to label) {
+		if len(out) > 0 && out[len(out)-1].to == to {
+			return // the span before goes there too: it grows
 		}
-		a.jump(def)
+		out = append(out, span{first, to})
+	}
+	if len(nrs) == 0 || nrs[0] > 0 {
+		add(0, def)
+	}
+	for i, nr := range nrs {
+		if i > 0 && nr > nrs[i-1]+1 {
+			add(nrs[i-1]+1, def) // a gap between two numbers of the profile
+		}
+		add(nr, targets[i])
+	}
+	if n := len(nrs); n > 0 && nrs[n-1] < ^uint32(0) {
+		add(nrs[n-1]+1, def)
+	}
+	return out
+}
+
+// search jumps to where the number loaded goes, halving the spans with
+// each comparison. A conditional jump reaches at most 255 instructions
+// ahead, so the lower half is reached through an unconditional jump.
+func (a *assembler) search(s []span) {
+	if len(s) == 1 {
+		a.jump(s[0].to)
 		return
 	}
-	// A conditional jump reaches at most 255 instructions ahead, so the
-	// far side of the tree is reached through an unconditional jump.
-	mid := len(nrs) / 2
+	mid := len(s) / 2
 	lower := a.newLabel()
-	a.jumpIf(bpf.JumpGreaterOrEqual, nrs[mid], 1, 0)
+	a.jumpIf(bpf.JumpGreaterOrEqual, s[mid].first, 1, 0)
 	a.jump(lower)
-	a.search(nrs[mid:], targets[mid:], def)
+	a.search(s[mid:])
 	a.place(lower)
-	a.search(nrs[:mid], targets[:mid], def)
+	a.search(s[:mid])
 }
 
 // compare falls through when the argument compares as the rule says, and

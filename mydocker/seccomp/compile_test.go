@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+	"runtime"
 	"testing"
 
 	profiles "github.com/moby/profiles/seccomp"
@@ -233,37 +234,63 @@ func TestComparisonsOnTheSameArgumentAreAlternatives(t *testing.T) {
 	assert.Equal(t, errno(unix.EPERM), f.call(unix.SYS_GETPPID, 2, 2))
 }
 
-// Every name of Docker's profile that amd64 has is in the filter: each
-// gets the profile's answer, not the default's.
-func TestEveryAllowedNameIsAllowed(t *testing.T) {
+// Every number gets the profile's answer: the names of Docker's profile
+// that amd64 has get their rule's action, every other number (the gaps
+// between them, the numbers past the last one) the default's. The search
+// over spans must not let a neighbour's answer leak into a gap.
+func TestEveryNumberGetsItsAnswer(t *testing.T) {
 	f := compile(t, Default(), dockersCapabilities, "amd64", kernel6)
 	r, err := resolve(Default(), dockersCapabilities, "amd64", kernel6)
 	require.NoError(t, err)
-	for nr, rules := range r.rules {
-		if len(rules[0].args) == 0 {
+	for nr := uint32(0); nr < 1100; nr++ {
+		rules, ok := r.rules[nr]
+		switch {
+		case !ok:
+			assert.Equal(t, r.defaultAction, f.call(nr), "system call %d, not in the profile", nr)
+		case len(rules[0].args) == 0:
 			assert.Equal(t, rules[0].action, f.call(nr), "system call %d", nr)
 		}
 	}
+	assert.Equal(t, r.defaultAction, f.call(x32SyscallBit-1))
 	assert.Greater(t, len(r.rules), 300)
 }
 
-// Loading a profile file: Docker's format, with "names" and "errnoRet".
-func TestLoad(t *testing.T) {
-	path := t.TempDir() + "/profile.json"
-	require.NoError(t, writeFile(path, `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
-		{"names": ["getpid"], "action": "SCMP_ACT_ERRNO", "errnoRet": 5}]}`))
-	p, err := Load(path)
+func TestSpans(t *testing.T) {
+	const def, allow, deny label = 0, 1, 2
+	assert.Equal(t, []span{{0, allow}, {3, def}, {5, allow}, {6, deny}, {7, def}},
+		spans([]uint32{0, 1, 2, 5, 6}, []label{allow, allow, allow, allow, deny}, def))
+	assert.Equal(t, []span{{0, def}, {10, allow}, {11, def}},
+		spans([]uint32{10}, []label{allow}, def))
+	assert.Equal(t, []span{{0, def}, {^uint32(0), allow}},
+		spans([]uint32{^uint32(0)}, []label{allow}, def), "the last number has no span after it")
+	assert.Equal(t, []span{{0, def}}, spans(nil, nil, def))
+	assert.Equal(t, []span{{0, def}}, spans([]uint32{4}, []label{def}, def), "a rule that answers as the default merges")
+}
+
+// Docker's profile is a few hundred instructions: the kernel checks and
+// compiles every one of them each time a container starts.
+func TestDockersProfileIsShort(t *testing.T) {
+	prog, err := Compile(Default(), dockersCapabilities, "amd64", kernel6)
+	require.NoError(t, err)
+	assert.Less(t, len(prog), 500)
+}
+
+// A profile file: Docker's format, with "names" and "errnoRet".
+func TestProfileFile(t *testing.T) {
+	data := []byte(`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+		{"names": ["getpid"], "action": "SCMP_ACT_ERRNO", "errnoRet": 5}]}`)
+	p, err := parse(data, "profile.json")
 	require.NoError(t, err)
 	f := compile(t, p, nil, "amd64", kernel6)
 	assert.Equal(t, errno(unix.EIO), f.call(unix.SYS_GETPID))
 	assert.Equal(t, uint32(retAllow), f.call(unix.SYS_GETPPID))
-	_, err = Load(t.TempDir() + "/none.json")
-	assert.Error(t, err)
+	_, err = parse([]byte(`{"defaultAction": 1}`), "bad.json")
+	assert.ErrorContains(t, err, "bad.json")
 }
 
 func BenchmarkCompileDockersDefault(b *testing.B) {
 	for b.Loop() {
-		if _, err := For(Default(), dockersCapabilities); err != nil {
+		if _, err := Compile(Default(), dockersCapabilities, runtime.GOARCH, kernel6); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -6,15 +6,14 @@
 // same Go code Docker uses) or a profile file. The profile is resolved for
 // the container's capabilities, this machine's architecture and its
 // kernel (resolve), the syscall names become numbers (syscalls.go), and
-// the rules become instructions (compile). The init loads the program
-// (Install) just before its command runs.
+// the rules become instructions (compile), once: the program is kept
+// in the state root (Cache). The init loads the program (Install) just
+// before its command runs.
 package seccomp
 
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,31 +32,13 @@ import (
 // flags the filter checks.
 func Default() *profiles.Seccomp { return profiles.DefaultProfile() }
 
-// Load reads a profile file in Docker's format.
-func Load(path string) (*profiles.Seccomp, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading the seccomp profile: %w", err)
-	}
+// parse reads a profile in Docker's format, from the file named.
+func parse(data []byte, file string) (*profiles.Seccomp, error) {
 	var p profiles.Seccomp
 	if err := json.Unmarshal(data, &p); err != nil {
-		return nil, fmt.Errorf("reading the seccomp profile %s: %w", path, err)
+		return nil, fmt.Errorf("reading the seccomp profile %s: %w", file, err)
 	}
 	return &p, nil
-}
-
-// For is the profile's program for a container with capabilities caps on
-// this machine: its architecture and its kernel. A profile with no default
-// action and no rules means no filter, as in Docker.
-func For(p *profiles.Seccomp, caps []string) ([]Instruction, error) {
-	if p.DefaultAction == "" && len(p.Syscalls) == 0 {
-		return nil, nil
-	}
-	kernel, err := kernelVersion()
-	if err != nil {
-		return nil, err
-	}
-	return Compile(p, caps, runtime.GOARCH, kernel)
 }
 
 // rule is one resolved rule for one system call: the action, as the value

@@ -33,7 +33,18 @@ trap 'rm -f "$trace" "$times" "$json"' EXIT
 # The sched events mark each exec and exit; the first mkdirat is the
 # container's directory; reads of 32 KiB (io.Copy's buffer) before the clone
 # are the image's archive being hashed, when its digest is not cached.
-events=sched:sched_process_exec,sched:sched_process_exit,read,mkdirat,clone,mount,unlinkat
+# From the security chapter on, the init hardens the container between
+# pivot_root and the exec: masks and read-only paths (mounts), then the
+# seccomp filter, then capset; their own calls mark those steps, and the
+# close_range that follows marks the end of the capability step.
+events=sched:sched_process_exec,sched:sched_process_exit,read,mkdirat,clone,mount,pivot_root,seccomp,capset,close_range,unlinkat
+hardened=0
+case $("$mydocker" run --help) in *cap-add*) hardened=1 ;; esac
+if [ "$hardened" = 1 ]; then
+	marks="start mkdir clone init mount pivot seccomp capset closed cmd exit rm0 rm1 end"
+else
+	marks="start mkdir clone init mount pivot cmd exit rm0 rm1 end"
+fi
 
 for _ in $(seq "$runs"); do
 	perf trace -f -T -e "$events" -o "$trace" -- \
@@ -41,7 +52,7 @@ for _ in $(seq "$runs"); do
 	# One line per run: the step durations (ms), the total, and the time
 	# spent hashing. Lines may come slightly out of order (perf keeps one
 	# buffer per CPU), so each mark is the first (or last) event by time.
-	awk '
+	awk -v marks="$marks" '
 	function first(k) { if (!(k in t) || $1 < t[k]) t[k] = $1 }
 	function last(k)  { if (!(k in t) || $1 > t[k]) t[k] = $1 }
 	$1 !~ /^[0-9.]+$/ { next }              # "... [continued]" lines carry no time
@@ -55,15 +66,19 @@ for _ in $(seq "$runs"); do
 	/ mkdirat\(/                 { first("mkdir") }
 	/ clone\(.*NEWPID/           { first("clone") }
 	/ mount\(/                   { first("mount") }
+	/ pivot_root\(/              { first("pivot") }
+	/ seccomp\(/                 { first("seccomp") }
+	/ capset\(/                  { first("capset") }
+	/ close_range\(/ && ("capset" in t) { first("closed") }
 	/sched_process_exit/ {
 		last("end")
 		if (initpid != "" && $0 ~ "pid: " initpid " ") first("exit")
 	}
 	/ unlinkat\(/                { first("rm0"); last("rm1") }
 	END {
-		split("start mkdir clone init mount cmd exit rm0 rm1 end", k, " ")
-		for (i = 1; i <= 10; i++) if (!(k[i] in t)) { print "profile.sh: no mark " k[i] " in one run (perf lost an event?): run skipped" > "/dev/stderr"; exit 0 }
-		for (i = 2; i <= 10; i++) printf "%.3f\t", t[k[i]] - t[k[i - 1]]
+		n = split(marks, k, " ")
+		for (i = 1; i <= n; i++) if (!(k[i] in t)) { print "profile.sh: no mark " k[i] " in one run (perf lost an event?): run skipped" > "/dev/stderr"; exit 0 }
+		for (i = 2; i <= n; i++) printf "%.3f\t", t[k[i]] - t[k[i - 1]]
 		printf "%.3f\t%.3f\n", t["end"] - t["start"], ("hash0" in t) ? t["hash1"] - t["hash0"] : 0
 	}' "$trace" >>"$times"
 done
@@ -81,13 +96,23 @@ steps=(
 	"clone(new namespaces) and exec of the init"
 	"the init starts (Go runtime, package init) and waits for create and start: cgroup join, state file, its config"
 	"mounts: overlay, /proc, /sys, /dev..., devices, pivot_root"
+)
+if [ "$hardened" = 1 ]; then
+	steps+=(
+		"hardening: masked and read-only paths in /proc and /sys"
+		"hardening: the seccomp filter loaded"
+		"hardening: capabilities limited"
+	)
+fi
+steps+=("the init tells mydocker it is ready, waits for its go, and execs")
+steps+=(
 	"the command runs (true)"
 	"mydocker notices the exit"
 	"cleanup: rmdir of the cgroups, removal of the container directory"
 	"mydocker exits"
 )
 median() { cut -f"$1" "$times" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-total=$(median 10)
+total=$(median $((${#steps[@]} + 1)))
 echo "| step | median (ms) | share |"
 echo "| --- | ---: | ---: |"
 for i in "${!steps[@]}"; do
@@ -95,7 +120,7 @@ for i in "${!steps[@]}"; do
 done
 awk -v t="$total" -v n="$kept" 'BEGIN { printf "| **whole run, traced** (median of %d) | **%.1f** | |\n", n, t }'
 echo
-awk -v h="$(median 11)" 'BEGIN { if (h > 0) printf "Of the first step, hashing the image archive took %.1f ms.\n", h
+awk -v h="$(median $((${#steps[@]} + 2)))" 'BEGIN { if (h > 0) printf "Of the first step, hashing the image archive took %.1f ms.\n", h
 	else print "The image archive was not read: its digest was cached." }'
 echo
 

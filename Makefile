@@ -16,10 +16,15 @@
 #   make diagrams          check that every Mermaid diagram in the chapters parses (needs Node.js)
 #   make readme            rewrite the chapter table in README.md
 #   make snippets          rewrite the code snippets in the chapter text from the source
+#   make lab CH=<slug>     write a lab workspace: the chapter's code with its lab's parts cut out
+#                          (into build/labs/<slug>, or DIR=...; RESET=1 moves your work aside first)
+#   make grade CH=<slug>   grade a lab workspace with the book's tests, as a scoreboard (as root)
+#   make test-labs         prove every lab's grader: the stubs fail, the book's code passes (as root)
 
 # sudo resets PATH, so look for Go where provision.sh puts it too.
 GO ?= $(shell PATH="$$PATH:/usr/local/go/bin" command -v go)
 STAGEGEN := $(GO) run ./scripts/stagegen
+GRADE := GO=$(GO) $(GO) run ./scripts/grade
 # urfave/cli links in its markdown and man-page generators unless this tag
 # says not to. mydocker never uses them, and each start of the binary (two
 # per container) is faster without them: make bench measured about 3 ms.
@@ -28,15 +33,17 @@ STAGES := build/stages
 IMAGE := build/images/busybox.tar
 MYDOCKER_ROOT ?= /var/lib/mydocker
 
-.PHONY: test check unit stage diff chapters demo readme snippets test-stage build image
+.PHONY: test check unit stage diff chapters demo readme snippets test-stage build image lab grade test-labs
 
 test: check unit
 ifdef CH
 	@$(MAKE) --no-print-directory test-stage CH=$(CH)
+	@if $(GRADE) -list | grep -qx '$(CH)'; then $(GRADE) -image $(IMAGE) -selftest $(CH); fi
 else
 	@for ch in $$($(STAGEGEN) chapters --tested); do \
 		$(MAKE) --no-print-directory test-stage CH=$$ch || exit 1; \
 	done
+	@$(MAKE) --no-print-directory test-labs
 endif
 
 # Markers, the README table and the chapter snippets agree with the source;
@@ -119,3 +126,19 @@ readme:
 
 snippets:
 	$(STAGEGEN) snippets --fix
+
+# Labs (labs/README.md): a workspace with the chapter's lab parts cut out,
+# graded with the book's own tests.
+DIR ?= build/labs/$(CH)
+lab:
+	@test -n "$(CH)" || { echo "usage: make lab CH=<slug> [DIR=...] [RESET=1] (the labs: labs/README.md)"; exit 2; }
+	@$(STAGEGEN) lab $(CH) -o $(DIR) $(if $(RESET),-reset)
+
+grade: $(IMAGE)
+	@test -n "$(CH)" || { echo "usage: sudo make grade CH=<slug> [DIR=...]"; exit 2; }
+	@$(GRADE) -image $(IMAGE) $(CH) $(DIR)
+
+# Every lab's grader, proven both ways: the workspace builds and vets, its
+# stubs fail their parts' tests, the book's code passes them.
+test-labs: $(IMAGE)
+	@for ch in $$($(GRADE) -list); do $(GRADE) -image $(IMAGE) -selftest $$ch || exit 1; done

@@ -137,6 +137,7 @@ func enableIn(dir string, controllers []string) error {
 
 // v2Settings are the files and values that express res on cgroup v2.
 func v2Settings(res Resources, swapAccounted bool) []setting {
+	//book:lab cgroups limits
 	var s []setting
 	if res.Memory > 0 {
 		s = append(s, setting{"memory.max", itoa(res.Memory)})
@@ -156,4 +157,9 @@ func v2Settings(res Resources, swapAccounted bool) []setting {
 		s = append(s, setting{"cpu.weight", itoa(CPUWeight(res.CPUShares))})
 	}
 	return append(s, cpusetSettings(res)...)
+	//book:stub
+	// // Lab cgroups, part 1 (labs/03-cgroups/README.md): the same limits in
+	// // cgroup v2's files. The cpuset is given.
+	// return cpusetSettings(res)
+	//book:end
 }

@@ -105,6 +105,7 @@ func without(caps, drop []string) []string {
 // sets are narrowed, and the ambient set, which would survive execve for a
 // non-root user, is emptied.
 func limitCapabilities(caps []string) error {
+	//book:lab security capabilities
 	last, err := lastCapability()
 	if err != nil {
 		return err
@@ -129,6 +130,13 @@ func limitCapabilities(caps []string) error {
 		return fmt.Errorf("clearing the ambient capabilities: %w", err)
 	}
 	return nil
+	//book:stub
+	// // Lab security, part 1 (labs/07-security/README.md): leave the command
+	// // only the capabilities caps, in every set, for good. Until then it keeps
+	// // all of root's.
+	// logrus.Debugf("lab security, part 1: limitCapabilities(%v) is not written yet", caps)
+	// return nil
+	//book:end
 }
 
 // capabilitiesToKeep turns names into numbers, among the capabilities

@@ -108,6 +108,7 @@ var readOnlyPaths = []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", 
 // pivot_root: every path is the container's own by then. A container
 // without CAP_SYS_ADMIN cannot undo these mounts.
 func protectKernelFiles() error {
+	//book:lab security masks
 	for _, pattern := range maskedPaths {
 		paths, _ := filepath.Glob(pattern)
 		for _, path := range paths {
@@ -122,6 +123,12 @@ func protectKernelFiles() error {
 		}
 	}
 	return nil
+	//book:stub
+	// // Lab security, part 2 (labs/07-security/README.md): hide maskedPaths
+	// // and make readOnlyPaths read-only. Until then /proc and /sys are open.
+	// logrus.Debug("lab security, part 2: protectKernelFiles is not written yet")
+	// return nil
+	//book:end
 }
 
 func maskPath(path string) error {

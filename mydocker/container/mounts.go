@@ -16,11 +16,18 @@ import (
 // here would also mount it on the host's /proc, and the host would be left
 // looking at the dead container's processes.
 func makeMountsPrivate() error {
+	//book:lab proc private
 	logrus.Debug(`mount("", "/", "", MS_REC|MS_PRIVATE)`)
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 		return fmt.Errorf("making the mount tree private: %w", err)
 	}
 	return nil
+	//book:stub
+	// // Lab proc, part 1 (labs/02-proc/README.md): stop mount events from
+	// // crossing between the container and the host, before any mount.
+	// // Until then the init refuses to go on: its mounts would reach the host.
+	// return errors.New("lab proc, part 1: makeMountsPrivate is not written yet (labs/02-proc/README.md)")
+	//book:end proc private
 }
 
 //book:replace proc rootfs

@@ -114,12 +114,24 @@ func mountVolume(rootfs string, v Volume) error {
 	if err := makeMountTarget(v.Source, target); err != nil {
 		return fmt.Errorf("volume %s: creating %s in the container: %w", v.Source, v.Destination, err)
 	}
+	//book:lab volumes bind
 	if err := mount(v.Source, target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return err
 	}
+	//book:stub
+	// // Lab volumes, part 1 (labs/06-volumes/README.md): mount the volume's
+	// // source on target. Until then the volume is only an empty directory.
+	// logrus.Debugf("lab volumes, part 1: the volume %s is not mounted yet", v.Source)
+	//book:end
+	//book:lab volumes readonly
 	if v.ReadOnly {
 		return makeReadOnly(target)
 	}
+	//book:stub
+	// // Lab volumes, part 2 (labs/06-volumes/README.md): a volume given with
+	// // :ro must refuse every write from the container, and the container
+	// // must not be able to undo that.
+	//book:end
 	return nil
 }
 

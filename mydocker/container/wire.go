@@ -26,7 +26,18 @@ import (
 const maxWireString = 16 << 20
 
 func encodeConfig(cfg initConfig) []byte {
+	//book:lab proc wire
 	return appendValue(nil, reflect.ValueOf(cfg))
+	//book:stub
+	// // Lab proc, part 2 (labs/02-proc/README.md): encode the configuration
+	// // so that every byte arrives as it was sent (appendValue). Until then it
+	// // crosses as JSON, which turns bytes that are not UTF-8 into U+FFFD.
+	// data, err := json.Marshal(cfg)
+	// if err != nil {
+	// 	panic(err)
+	// }
+	// return data
+	//book:end
 }
 
 func appendValue(buf []byte, v reflect.Value) []byte {
@@ -57,11 +68,19 @@ func appendValue(buf []byte, v reflect.Value) []byte {
 }
 
 func decodeConfig(r io.Reader) (initConfig, error) {
+	//book:lab proc wire
 	var cfg initConfig
 	if err := readValue(bufio.NewReader(r), reflect.ValueOf(&cfg).Elem()); err != nil {
 		return cfg, fmt.Errorf("reading the configuration from the parent: %w", err)
 	}
 	return cfg, nil
+	//book:stub
+	// // Lab proc, part 2 (labs/02-proc/README.md): read what encodeConfig
+	// // wrote (readValue), and refuse damaged data.
+	// var cfg initConfig
+	// err := json.NewDecoder(r).Decode(&cfg)
+	// return cfg, err
+	//book:end
 }
 
 func readValue(r *bufio.Reader, v reflect.Value) error {

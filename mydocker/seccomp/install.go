@@ -21,6 +21,7 @@ func Install(encoded string) error {
 	if len(encoded) == 0 {
 		return nil
 	}
+	//book:lab security seccomp
 	filter := decode(encoded)
 	fprog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
 	logrus.Debugf("seccomp(SECCOMP_SET_MODE_FILTER, 0, %d instructions)", len(filter))
@@ -30,6 +31,13 @@ func Install(encoded string) error {
 		return fmt.Errorf("loading the seccomp filter: %w", errno)
 	}
 	return nil
+	//book:stub
+	// // Lab security, part 3 (labs/07-security/README.md): load the filter
+	// // (decode gives the kernel's struct sock_filter array) on this thread.
+	// // Until then the container runs without one.
+	// logrus.Debugf("lab security, part 3: Install of %d bytes is not written yet", len(encoded))
+	// return nil
+	//book:end
 }
 
 // sockFilterSize is the size of the kernel's struct sock_filter: a 16-bit

@@ -12,6 +12,7 @@
 //	go run ./scripts/stagegen prev SLUG             print the previous chapter's slug
 //	go run ./scripts/stagegen readme                rewrite the chapter table in README.md
 //	go run ./scripts/stagegen snippets [--fix]      check (or rewrite) the code snippets in chapter texts
+//	go run ./scripts/stagegen lab SLUG [-o DIR]     write a lab workspace (default build/labs/SLUG)
 package main
 
 import (
@@ -19,12 +20,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/mydocker-book/mydocker/chapters"
+	"github.com/mydocker-book/mydocker/labs"
 )
 
 const usage = `usage: go run ./scripts/stagegen COMMAND (from the repository root)
@@ -38,6 +38,10 @@ const usage = `usage: go run ./scripts/stagegen COMMAND (from the repository roo
   prev SLUG             print the previous chapter's slug (nothing for the first)
   readme                rewrite the chapter table in README.md
   snippets [--fix]      check the code snippets in chapter texts (--fix rewrites them)
+  lab SLUG [-o DIR] [-part PART] [-reset]
+                        write the lab workspace of chapter SLUG (default DIR: build/labs/SLUG):
+                        its stage with the lab's parts cut out and replaced by stubs;
+                        a workspace with changes is never overwritten (-reset moves it aside)
 
 The markers are described in docs/markers.md.
 `
@@ -47,6 +51,10 @@ The markers are described in docs/markers.md.
 type book struct {
 	root     string
 	chapters []chapters.Chapter
+	labs     []labs.Lab
+	// requireLabs asks check for a lab in every written chapter, as the
+	// real book does (the tests' made-up books have none).
+	requireLabs bool
 }
 
 func (b book) order() chapterOrder { return orderOf(b.chapters) }
@@ -115,6 +123,8 @@ func run(b book, args []string, out, warn io.Writer) error {
 		return runReadme(b, args)
 	case "snippets":
 		return runSnippets(b, args)
+	case "lab":
+		return runLab(b, args, out)
 	case "help", "-h", "-help", "--help":
 		_, err := io.WriteString(out, usage)
 		return err
@@ -133,7 +143,11 @@ func repositoryBook(root string) (book, error) {
 	if err != nil {
 		return book{}, err
 	}
-	return book{root: root, chapters: list}, nil
+	labList, err := labs.Load()
+	if err != nil {
+		return book{}, err
+	}
+	return book{root: root, chapters: list, labs: labList, requireLabs: true}, nil
 }
 
 func oneSlug(cmd string, args []string) (string, error) {
@@ -277,10 +291,10 @@ func runCheck(b book, args []string, out io.Writer) error {
 	if len(args) > 0 {
 		return errors.New("check takes no arguments")
 	}
-	errs := checkMarkers(b)
+	cuts, errs := sourceLabCuts(b)
 	if len(errs) == 0 {
 		// Snippets come from generated stages, which need valid markers.
-		errs = checkSnippets(b, false)
+		errs = append(checkSnippets(b, false), checkLabs(b, cuts)...)
 	}
 	if _, err := updateReadme(b, false); err != nil {
 		errs = append(errs, err)
@@ -288,33 +302,13 @@ func runCheck(b book, args []string, out io.Writer) error {
 	if err := problems(errs); err != nil {
 		return err
 	}
-	fmt.Fprintln(out, "stagegen: markers, snippets and README table are in order")
+	fmt.Fprintln(out, "stagegen: markers, snippets, labs and README table are in order")
 	return nil
 }
 
 // checkMarkers validates the markers of every Go file under mydocker/.
 func checkMarkers(b book) []error {
-	var errs []error
-	order := b.order()
-	walkErr := filepath.WalkDir(filepath.Join(b.root, sourceDir), func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") {
-			return err
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(b.root, path)
-		if err != nil {
-			return err
-		}
-		_, fileErrs := parseMarkers(filepath.ToSlash(rel), data, order)
-		errs = append(errs, fileErrs...)
-		return nil
-	})
-	if walkErr != nil {
-		errs = append(errs, fmt.Errorf("reading %s/ failed: %w", sourceDir, walkErr))
-	}
+	_, errs := sourceLabCuts(b)
 	return errs
 }
 

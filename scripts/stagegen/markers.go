@@ -49,8 +49,20 @@ func (s span) has(stage int) bool { return s.from <= stage && stage < s.until }
 type markedLine struct {
 	text      string
 	span      span
-	uncomment bool // line of a replace block: shown as code while it exists
-	marker    bool // a //book: line: never part of any stage
+	uncomment bool   // line of a replace block: shown as code while it exists
+	marker    bool   // a //book: line: never part of any stage
+	lab       string // the chapter whose lab cuts this line out (solution) or puts it in (stub)
+	part      string // the lab's part that the line belongs to
+	stub      bool   // line of a lab's stub: a comment, shown as code only in that lab's workspace
+}
+
+// labCut is one //book:lab block: a piece of a chapter's code that the
+// chapter's lab workspace replaces by a stub for the student to fill in.
+type labCut struct {
+	slug, part string
+	path       string
+	line       int
+	stub       []string // the stub's lines, uncommented
 }
 
 // markedFile is a Go source file read with its markers, ready to be written
@@ -60,6 +72,7 @@ type markedFile struct {
 	since int // stage from which the file exists (its //book:file chapter)
 	lines []markedLine
 	order chapterOrder
+	labs  []labCut
 }
 
 // markerError points at the file and line that is wrong.
@@ -90,6 +103,8 @@ type openBlock struct {
 	argsOK bool   // the opener has the right number of arguments, so a closer can name it
 	inside string // the block that holds this one, as "//book:add a of line 3"; empty at the top level
 	holds  string // the first block opened inside this one, in the same form; empty if none
+	stubAt int    // in a lab block: the line of its //book:stub, 0 before it
+	code   int    // in a lab block: lines of solution, then of stub, seen so far
 }
 
 // needsName says whether the closer must repeat the opener's arguments. In
@@ -237,7 +252,12 @@ func (p *fileParser) current() span {
 }
 
 func (p *fileParser) insideReplace() (openBlock, bool) {
-	if len(p.stack) > 0 && p.stack[len(p.stack)-1].directive == "replace" {
+	return p.inside("replace")
+}
+
+// inside returns the innermost open block if it is a block of that kind.
+func (p *fileParser) inside(directive string) (openBlock, bool) {
+	if len(p.stack) > 0 && p.stack[len(p.stack)-1].directive == directive {
 		return p.stack[len(p.stack)-1], true
 	}
 	return openBlock{}, false
@@ -252,6 +272,9 @@ func (p *fileParser) walkLines(lines []string) {
 			continue
 		}
 		line := markedLine{text: text, span: p.current()}
+		if block, ok := p.inside("lab"); ok {
+			p.labLine(&line, block, n)
+		}
 		if block, ok := p.insideReplace(); ok {
 			line.uncomment = true
 			if !strings.HasPrefix(strings.TrimSpace(text), "//") {
@@ -278,18 +301,28 @@ func (p *fileParser) handleMarker(m marker) {
 				"the old code as comments; close it with //book:end first", m.directive, block.line)
 		}
 	}
+	if m.directive != "end" && m.directive != "stub" {
+		if block, ok := p.inside("lab"); ok {
+			p.errorf(m.line, "//book:%s inside the lab block opened at line %d: a lab block holds only its "+
+				"solution, //book:stub and the stub; close it first", m.directive, block.line)
+		}
+	}
 	switch m.directive {
 	case "add":
 		p.openAdd(m)
 	case "replace":
 		p.openReplace(m)
+	case "lab":
+		p.openLab(m)
+	case "stub":
+		p.stubMarker(m)
 	case "end":
 		p.closeBlock(m)
 	case "file":
 		p.fileMarker(m)
 	default:
-		p.errorf(m.line, "unknown marker //book:%s: the markers are //book:add, //book:replace, //book:end "+
-			"and //book:file (see docs/markers.md)", m.directive)
+		p.errorf(m.line, "unknown marker //book:%s: the markers are //book:add, //book:replace, //book:lab, "+
+			"//book:stub, //book:end and //book:file (see docs/markers.md)", m.directive)
 	}
 }
 
@@ -368,6 +401,103 @@ func (p *fileParser) openReplace(m marker) {
 	p.push(block)
 }
 
+// openLab opens a lab cut: the lines up to //book:stub are the solution,
+// which every stage has; the comment lines after it are the stub that
+// replaces the solution in the lab workspace of chapter SLUG. The code
+// must exist in that chapter's stage, so the block must lie in code that
+// exists there.
+func (p *fileParser) openLab(m marker) {
+	block := openBlock{marker: m, span: p.current(), argsOK: p.wantArgs(m, 2, "//book:lab SLUG PART")}
+	if block.argsOK {
+		if stage, ok := p.slugIndex(m, m.args[0]); ok && !block.span.has(stage) {
+			_, what := p.enclosingStart()
+			p.errorf(m.line, "//book:lab %s: the code it cuts must exist in the stage of chapter %q, but %s "+
+				"exists only from chapter %q to before %q", m.args[0], m.args[0], what,
+				p.order.slugs[block.span.from], p.slugOrEnd(block.span.until))
+		}
+		if !validPart(m.args[1]) {
+			p.errorf(m.line, "//book:lab %s %s: a part is named with lower-case letters, digits and dashes",
+				m.args[0], m.args[1])
+		}
+	}
+	p.push(block)
+}
+
+// slugOrEnd names the stage i, or the end of the book.
+func (p *fileParser) slugOrEnd(i int) string {
+	if i >= len(p.order.slugs) {
+		return "the end of the book"
+	}
+	return p.order.slugs[i]
+}
+
+func validPart(part string) bool {
+	for _, r := range part {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' {
+			return false
+		}
+	}
+	return part != ""
+}
+
+// stubMarker ends a lab block's solution and starts its stub.
+func (p *fileParser) stubMarker(m marker) {
+	block, ok := p.inside("lab")
+	switch {
+	case !ok:
+		p.errorf(m.line, "//book:stub outside a lab block: it separates a //book:lab block's solution from its stub")
+	case len(m.args) > 0:
+		p.errorf(m.line, "//book:stub takes no arguments")
+	case block.stubAt != 0:
+		p.errorf(m.line, "a second //book:stub in the lab block opened at line %d (the first is at line %d)",
+			block.line, block.stubAt)
+	default:
+		top := &p.stack[len(p.stack)-1]
+		if top.code == 0 {
+			p.errorf(m.line, "the lab block opened at line %d has no solution before its //book:stub", block.line)
+		}
+		top.stubAt, top.code = m.line, 0
+	}
+}
+
+// labLine marks a line of a lab block as solution or stub. A stub line is
+// code written as a comment, as in a replace block.
+func (p *fileParser) labLine(line *markedLine, block openBlock, n int) {
+	top := &p.stack[len(p.stack)-1]
+	top.code++
+	if block.argsOK {
+		line.lab, line.part = block.args[0], block.args[1]
+	}
+	if block.stubAt == 0 {
+		return
+	}
+	line.stub = true
+	if !strings.HasPrefix(strings.TrimSpace(line.text), "//") {
+		p.errorf(n, "line is not a comment, but it is in the stub of the lab block opened at line %d: "+
+			"every line of a stub must start with // (use a bare // for an empty line)", block.line)
+	}
+}
+
+// closeLab records a finished lab block.
+func (p *fileParser) closeLab(m marker, block openBlock) {
+	if block.stubAt == 0 {
+		p.errorf(block.line, "the lab block opened here has no //book:stub: write the stub the student starts from after it")
+		return
+	}
+	if block.code == 0 {
+		p.errorf(m.line, "the stub of the lab block opened at line %d is empty", block.line)
+		return
+	}
+	if !block.argsOK {
+		return
+	}
+	cut := labCut{slug: block.args[0], part: block.args[1], path: p.path, line: block.line}
+	for _, l := range p.result.lines[len(p.result.lines)-block.code:] {
+		cut.stub = append(cut.stub, uncomment(l.text))
+	}
+	p.result.labs = append(p.result.labs, cut)
+}
+
 // closeBlock ends the innermost open block. A closer that names the wrong
 // block still ends the innermost one: guessing which block was meant would
 // only move the mistake to other lines.
@@ -379,6 +509,9 @@ func (p *fileParser) closeBlock(m marker) {
 	block := p.stack[len(p.stack)-1]
 	p.stack = p.stack[:len(p.stack)-1]
 	p.checkCloserName(m, block)
+	if block.directive == "lab" {
+		p.closeLab(m, block)
+	}
 }
 
 // checkCloserName enforces named closers: a name, if given, must repeat the
@@ -428,20 +561,24 @@ func (f *markedFile) exists(stage int) bool { return stage >= f.since }
 
 // render returns the file's text at the given stage (not yet formatted) and
 // whether it differs from the final source beyond the marker lines, which
-// tells the generator whether imports may need repairing.
-func (f *markedFile) render(stage int) (text []byte, changed bool) {
+// tells the generator whether imports may need repairing. With lab set to
+// a chapter's slug, the text is that chapter's lab workspace: its lab
+// cuts hold their stubs instead of their solutions (with lab set to
+// SLUG/PART, only that part's cuts).
+func (f *markedFile) render(stage int, lab string) (text []byte, changed bool) {
 	var b strings.Builder
 	for _, l := range f.lines {
-		if l.marker {
+		cut := lab != "" && l.lab != "" && (l.lab == lab || l.lab+"/"+l.part == lab)
+		if l.marker || l.stub && !cut {
 			continue
 		}
-		if l.span.has(stage) != l.span.has(f.order.last()) {
+		if l.span.has(stage) != l.span.has(f.order.last()) || cut {
 			changed = true
 		}
-		if !l.span.has(stage) {
+		if !l.span.has(stage) || cut && !l.stub {
 			continue
 		}
-		if l.uncomment {
+		if l.uncomment || l.stub {
 			b.WriteString(uncomment(l.text))
 		} else {
 			b.WriteString(l.text)

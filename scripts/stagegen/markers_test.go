@@ -18,7 +18,7 @@ func renderAt(t *testing.T, src, slug string) string {
 	t.Helper()
 	f, errs := parseMarkers("x.go", []byte(src), fakeOrder())
 	require.Empty(t, errs)
-	text, _ := f.render(fakeOrder().index[slug])
+	text, _ := f.render(fakeOrder().index[slug], "")
 	return string(text)
 }
 
@@ -61,7 +61,7 @@ func TestFileMarkerHidesTheFileBeforeItsChapter(t *testing.T) {
 	require.Empty(t, errs)
 	assert.False(t, f.exists(0))
 	assert.True(t, f.exists(1))
-	text, _ := f.render(1)
+	text, _ := f.render(1, "")
 	assert.Equal(t, "\npackage x\n", string(text))
 }
 
@@ -90,8 +90,8 @@ func TestRenderSaysWhetherMarkersChangedTheCode(t *testing.T) {
 	src := "package x\n\n//book:add b\nvar v = 1\n\n//book:end\n"
 	f, errs := parseMarkers("x.go", []byte(src), fakeOrder())
 	require.Empty(t, errs)
-	_, changedAtA := f.render(0)
-	_, changedAtC := f.render(2)
+	_, changedAtA := f.render(0, "")
+	_, changedAtC := f.render(2, "")
 	assert.True(t, changedAtA, "stage a lost a line")
 	assert.False(t, changedAtC, "stage c is the final source")
 }
@@ -248,7 +248,7 @@ func TestRealRepositoryLastStageIsTheSourceWithoutMarkers(t *testing.T) {
 		require.Empty(t, errs)
 		var kept []string
 		for _, l := range f.lines {
-			if !l.marker && !l.uncomment {
+			if !l.marker && !l.uncomment && !l.stub {
 				kept = append(kept, l.text)
 			}
 		}

@@ -40,7 +40,11 @@ type goFile struct {
 
 // writeStage writes the code as it stands at the end of chapter slug into
 // dir, as a module that builds and tests on its own.
-func writeStage(b book, slug, dir string) error {
+func writeStage(b book, slug, dir string) error { return writeTree(b, slug, dir, "") }
+
+// writeTree writes the stage of chapter slug into dir; with lab set to
+// the same slug, the chapter's lab cuts hold their stubs (lab.go).
+func writeTree(b book, slug, dir, lab string) error {
 	stage, ok := b.order().index[slug]
 	if !ok {
 		return fmt.Errorf("unknown chapter %q; %s", slug, slugListHint)
@@ -58,7 +62,7 @@ func writeStage(b book, slug, dir string) error {
 			return err
 		}
 	}
-	goFiles, err := copySource(b, stage, dir)
+	goFiles, err := copySource(b, stage, lab, dir)
 	if err != nil {
 		return err
 	}
@@ -132,11 +136,11 @@ func emptyStageDir(dir string) error {
 	return nil
 }
 
-// copySource copies mydocker/ into dir as it stands at stage: Go files are
-// filtered by their markers, other files are copied as they are. It returns
+// copySource copies mydocker/ into dir as it stands at stage (with lab's
+// stubs, when lab is a slug): Go files are filtered by their markers, other files are copied as they are. It returns
 // the Go files written, which still need formatting. Marker errors in any
 // file stop the whole stage, listing them all.
-func copySource(b book, stage int, dir string) ([]goFile, error) {
+func copySource(b book, stage int, lab, dir string) ([]goFile, error) {
 	src := filepath.Join(b.root, sourceDir)
 	ignored := gitIgnored(b.root)
 	var written []goFile
@@ -165,7 +169,7 @@ func copySource(b book, stage int, dir string) ([]goFile, error) {
 		if !file.exists(stage) {
 			return nil
 		}
-		text, changed := file.render(stage)
+		text, changed := file.render(stage, lab)
 		written = append(written, goFile{path: out, changed: changed})
 		return writeFileLike(path, out, text)
 	})

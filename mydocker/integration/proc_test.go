@@ -123,18 +123,23 @@ func TestStartupFailureIsReportedByMydocker(t *testing.T) {
 // This host's "/" may be private, so the test builds a shared one: it runs
 // mydocker inside a mount namespace of its own whose tree is shared, and
 // checks that namespace is exactly as before, with a /proc that still works.
+// The tree is made private first, then shared: that gives it peer groups
+// of its own. (unshare --propagation shared would keep the host's on a
+// systemd host, and a mydocker that forgot the private step, such as a
+// lab's, would mount its /proc on the real host's.)
 func TestHostMountsAndProcSurviveOnASharedRoot(t *testing.T) {
 	e := newEnv(t)
 	dir := e.root
 	// Every step runs even if one fails, so the assertions below say what broke.
 	script := strings.Join([]string{
+		"mount --make-rshared /",
 		"cat /proc/self/mountinfo > " + filepath.Join(dir, "before"),
 		strings.Join(withImage([]string{mydockerBin, "run", "--", probeCmd}), " ") + " > " + filepath.Join(dir, "container.json"),
 		"cat /proc/self/mountinfo > " + filepath.Join(dir, "after"),
 		"echo $$ > " + filepath.Join(dir, "shell.pid"),
 		probeBin + " > " + filepath.Join(dir, "host.json"),
 	}, "; ")
-	cmd := exec.Command("unshare", "--mount", "--propagation", "shared", "sh", "-c", script)
+	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c", script)
 	cmd.Env = e.environ()
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "script: %s\noutput:\n%s", script, out)

@@ -23,9 +23,10 @@ func chapterTextPath(c chapters.Chapter) string {
 }
 
 // chapterTable renders the chapter list as the Markdown table of README.md.
-// A title links to the chapter's text once that text exists.
+// A title links to the chapter's text once that text exists, and a chapter
+// with a lab links to it, with its level and time.
 func chapterTable(b book) []string {
-	lines := []string{"| # | Chapter | Slug | Status |", "| --- | --- | --- | --- |"}
+	lines := []string{"| # | Chapter | Slug | Status | Lab |", "| --- | --- | --- | --- | --- |"}
 	for _, c := range b.chapters {
 		title := strings.ReplaceAll(c.Title, "|", `\|`) // a bare | would end the cell
 		if _, err := os.Stat(filepath.Join(b.root, chapterTextPath(c))); err == nil {
@@ -38,7 +39,11 @@ func chapterTable(b book) []string {
 		case chapters.Code:
 			status = "code and tests; text to follow"
 		}
-		lines = append(lines, fmt.Sprintf("| %d | %s | `%s` | %s |", c.Number, title, c.Slug, status))
+		lab := ""
+		if l, err := b.lab(c.Slug); err == nil {
+			lab = fmt.Sprintf("[%s, %s min](%s)", l.Level, l.Minutes, labReadme(c))
+		}
+		lines = append(lines, fmt.Sprintf("| %d | %s | `%s` | %s | %s |", c.Number, title, c.Slug, status, lab))
 	}
 	return lines
 }

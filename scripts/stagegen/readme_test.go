@@ -11,16 +11,18 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mydocker-book/mydocker/chapters"
+	"github.com/mydocker-book/mydocker/labs"
 )
 
 func TestChapterTable(t *testing.T) {
-	b := fakeBook(t) // only chapter a has a text
+	b := fakeBook(t) // only chapter a has a text, and b a lab
+	b.labs = []labs.Lab{{Chapter: "b", Level: "beginner", Minutes: "30-45"}}
 	assert.Equal(t, []string{
-		"| # | Chapter | Slug | Status |",
-		"| --- | --- | --- | --- |",
-		"| 1 | [Alpha](chapters/01-a/README.md) | `a` | written: code, tests, text |",
-		"| 2 | Beta \\| two | `b` | written: code, tests, text |",
-		"| 3 | Gamma | `c` | planned |",
+		"| # | Chapter | Slug | Status | Lab |",
+		"| --- | --- | --- | --- | --- |",
+		"| 1 | [Alpha](chapters/01-a/README.md) | `a` | written: code, tests, text |  |",
+		"| 2 | Beta \\| two | `b` | written: code, tests, text | [beginner, 30-45 min](labs/02-b/README.md) |",
+		"| 3 | Gamma | `c` | planned |  |",
 	}, chapterTable(b))
 }
 
@@ -34,7 +36,7 @@ func withCodeChapter(t *testing.T) book {
 
 func TestChapterTableShowsACodeChapter(t *testing.T) {
 	table := chapterTable(withCodeChapter(t))
-	assert.Equal(t, "| 4 | Delta | `d` | code and tests; text to follow |", table[len(table)-1])
+	assert.Equal(t, "| 4 | Delta | `d` | code and tests; text to follow |  |", table[len(table)-1])
 }
 
 // A chapter with status code is tested (make test, test-vm and bench read

@@ -154,7 +154,7 @@ func TestEnableControllersRefusesAnAncestorWithProcesses(t *testing.T) {
 	fakeCgroup(t, filepath.Join(root, "busy"), "42\n", false)
 	err = enableControllers(root, "busy", []string{"memory"})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "it holds processes (42), and cgroup v2 lets only leaf cgroups hold processes")
+	assert.Contains(t, err.Error(), "it holds processes (42), and on cgroup v2 a cgroup that hands controllers down to its children may hold no processes itself")
 }
 
 func TestCleanParent(t *testing.T) {

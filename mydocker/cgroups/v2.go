@@ -129,7 +129,7 @@ func enableIn(dir string, controllers []string) error {
 	// namespace /sys/fs/cgroup may be an ordinary cgroup.
 	isRoot := !exists(dir, "cgroup.type")
 	if procs, _ := readFile(dir, "cgroup.procs"); !isRoot && procs != "" {
-		return fmt.Errorf("cannot enable controllers in %s: it holds processes (%s), and cgroup v2 lets only leaf cgroups hold processes; "+
+		return fmt.Errorf("cannot enable controllers in %s: it holds processes (%s), and on cgroup v2 a cgroup that hands controllers down to its children may hold no processes itself; "+
 			"choose a --cgroup-parent without processes of its own", dir, strings.Join(strings.Fields(procs), " "))
 	}
 	return writeFile(dir, "cgroup.subtree_control", strings.Join(add, " "))

@@ -134,8 +134,9 @@ func execCommand(args []string, ends initEnds) error {
 }
 
 // keepParentDeathSignal makes sure the command still dies with mydocker.
-// The parent-death signal belongs to a thread, not to a process: clone(2)
-// set it on the init's first thread, but the Go runtime may have run Init
+// The parent-death signal belongs to a thread, not to a process: Go's
+// os/exec set it on the init's first thread (with prctl, in the child
+// right after the clone), but the Go runtime may have run Init
 // on another thread, and after execve only the calling thread's setting
 // is left. Init locked its goroutine to the thread it runs on, the one that
 // will exec: that thread sets the signal again.

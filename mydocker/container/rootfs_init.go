@@ -6,6 +6,7 @@ package container
 // root while the host's tree is still reachable, before pivot_root.
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -57,7 +58,7 @@ func mountRootfs(dirs rootfsDirs) func(string) error {
 	//book:lab overlay mount
 	return func(rootfs string) error {
 		layers := fmt.Sprintf("lowerdir=%s,upperdir=%s,workdir=%s", dirs.Lower, dirs.Upper, dirs.Work)
-		return mount("overlay", rootfs, "overlay", 0, layers)
+		return explainOverlayFailure(mount("overlay", rootfs, "overlay", 0, layers))
 	}
 	//book:stub
 	// // Lab overlay, part 1 (labs/05-overlay/README.md): stack the container's
@@ -69,6 +70,18 @@ func mountRootfs(dirs rootfsDirs) func(string) error {
 	// 	return mount(dirs.Lower, rootfs, "", unix.MS_BIND|unix.MS_REC, "")
 	// }
 	//book:end overlay mount
+}
+
+// explainOverlayFailure says what to do when the kernel has no overlay:
+// mount(2) asks for the module itself and fails with ENODEV only when it
+// cannot be loaded (a kernel without it, or a container that may not load
+// modules).
+func explainOverlayFailure(err error) error {
+	if errors.Is(err, unix.ENODEV) {
+		return fmt.Errorf("%w: this kernel has no overlay filesystem and could not load its module: "+
+			"run `modprobe overlay` as root, or use a kernel built with CONFIG_OVERLAY_FS", err)
+	}
+	return err
 }
 
 //book:end overlay

@@ -30,6 +30,10 @@ func limitFlags() []cli.Flag {
 			Name: "cgroup-parent", Value: "mydocker", EnvVars: []string{"MYDOCKER_CGROUP_PARENT"},
 			Usage: "the cgroup under which the container's cgroup is created",
 		},
+		&cli.StringFlag{
+			Name: "cgroupns", Usage: "private: a cgroup namespace of its own, rooted at its cgroup; host: the host's",
+			DefaultText: "private on cgroup v2, host on v1, as Docker",
+		},
 	}
 }
 
@@ -96,4 +100,12 @@ func parseCPUs(value string) (int64, error) {
 			value, ncpu, ncpu)
 	}
 	return int64(nano), nil
+}
+
+// cgroupNSFromFlags reads --cgroupns, refusing a value Docker does not know
+// before anything is created.
+func cgroupNSFromFlags(ctx *cli.Context) (string, error) {
+	mode := ctx.String("cgroupns")
+	_, err := cgroups.Namespace(mode)
+	return mode, err
 }

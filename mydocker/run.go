@@ -107,6 +107,9 @@ func configFromFlags(ctx *cli.Context) (container.Config, error) {
 	if cfg.Resources, cfg.CgroupParent, err = limitsFromFlags(ctx); err != nil {
 		return cfg, err
 	}
+	if cfg.CgroupNS, err = cgroupNSFromFlags(ctx); err != nil {
+		return cfg, err
+	}
 	//book:end
 	//book:add security
 	if err := securityFromFlags(ctx, &cfg); err != nil {

@@ -38,6 +38,7 @@ APT_PACKAGES=(
 	psmisc         # pstree, fuser, killall
 	busybox-static # a static busybox to populate tiny root filesystems
 	kmod           # modprobe, to load overlay (and later other modules)
+	strace         # the primer (chapter 0) watches system calls with it
 	# make bench: the runtimes mydocker is timed against, and the timing
 	runc       # the OCI reference runtime
 	bubblewrap # bwrap, a minimal sandbox

@@ -34,7 +34,46 @@ type Cgroup interface {
 	Destroy() error
 	// Path is the cgroup's name, as /proc/PID/cgroup shows it.
 	Path() string
+	//book:add rootfs
+	// View is what the container may see of the cgroup filesystems: its
+	// own cgroup in each of them.
+	View() []ViewMount
+	//book:end rootfs
 }
+
+//book:add rootfs
+
+// ViewMount is one mount of a container's /sys/fs/cgroup: the container's
+// own cgroup in one hierarchy (the only one, on cgroup v2).
+type ViewMount struct {
+	Target  string // below /sys/fs/cgroup: "" for /sys/fs/cgroup itself (v2), "memory", "unified", ...
+	Source  string // the container's cgroup directory on the host, to bind
+	FSType  string // "cgroup2" or "cgroup", to mount afresh in a cgroup namespace
+	Options string // a v1 hierarchy's controllers, as it is mounted ("memory", "cpu,cpuacct")
+}
+
+//book:end rootfs
+
+//book:add cgroups
+
+// Namespace is Docker's --cgroupns: "private" gives the container a cgroup
+// namespace of its own, rooted at its cgroup; "host" leaves it the host's.
+// Left out, it follows Docker's default for this host: private on cgroup
+// v2, host on v1.
+func Namespace(mode string) (private bool, err error) {
+	switch mode {
+	case "private":
+		return true, nil
+	case "host":
+		return false, nil
+	case "":
+		m, err := DetectMode()
+		return m == Unified, err
+	}
+	return false, fmt.Errorf("invalid --cgroupns %q: it is host or private", mode)
+}
+
+//book:end cgroups
 
 // Root is where the cgroup filesystems are mounted.
 const Root = "/sys/fs/cgroup"

@@ -95,9 +95,9 @@ func TestV1HierarchiesFromMountinfo(t *testing.T) {
 36 30 0:33 / /sys/fs/cgroup/freezer rw,relatime - cgroup cgroup rw,freezer
 39 30 0:36 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd
 40 30 0:37 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw`
-	want := []v1Dir{{"cpu", "/sys/fs/cgroup/cpu,cpuacct"}, {"cpuset", "/sys/fs/cgroup/cpuset"}, {"memory", "/sys/fs/cgroup/memory"}}
+	want := []v1Dir{{"cpu", "/sys/fs/cgroup/cpu,cpuacct", "cpu,cpuacct"}, {"cpuset", "/sys/fs/cgroup/cpuset", "cpuset"}, {"memory", "/sys/fs/cgroup/memory", "memory"}}
 	assert.Equal(t, want, v1Hierarchies(mountinfo, false))
-	assert.Equal(t, append(want, v1Dir{"", "/sys/fs/cgroup/unified"}), v1Hierarchies(mountinfo, true))
+	assert.Equal(t, append(want, v1Dir{"", "/sys/fs/cgroup/unified", ""}), v1Hierarchies(mountinfo, true))
 
 	err := checkV1Controllers(want, Resources{PidsLimit: 10})
 	require.Error(t, err)
@@ -168,3 +168,42 @@ func TestCleanParent(t *testing.T) {
 		assert.Error(t, err, "%q", bad)
 	}
 }
+
+// A v1 hierarchy is mounted again under the options that name it, its
+// controllers, and none of the mount's other options.
+func TestHierarchyOptions(t *testing.T) {
+	assert.Equal(t, "cpu,cpuacct", hierarchyOptions("rw,cpu,cpuacct"))
+	assert.Equal(t, "name=systemd", hierarchyOptions("rw,xattr,release_agent=/lib/systemd/systemd-cgroups-agent,name=systemd"))
+	assert.Equal(t, "cpuset", hierarchyOptions("ro,cpuset,noprefix"))
+}
+
+func TestNamespaceFlag(t *testing.T) {
+	private, err := Namespace("private")
+	assert.NoError(t, err)
+	assert.True(t, private)
+	private, err = Namespace("host")
+	assert.NoError(t, err)
+	assert.False(t, private)
+	_, err = Namespace("shared")
+	assert.ErrorContains(t, err, "it is host or private")
+}
+
+//book:add rootfs
+
+// A container sees its own cgroup only: in each v1 hierarchy mounted
+// directly below /sys/fs/cgroup, or as the whole of /sys/fs/cgroup on v2.
+func TestViewIsTheContainersOwnCgroup(t *testing.T) {
+	v1 := &v1Cgroup{path: "mydocker/id", dirs: []v1Dir{
+		{"cpu", "/sys/fs/cgroup/cpu,cpuacct", "cpu,cpuacct"},
+		{"", "/sys/fs/cgroup/unified", ""},
+		{"memory", "/elsewhere/memory", "memory"},
+	}}
+	assert.Equal(t, []ViewMount{
+		{Target: "cpu,cpuacct", Source: "/sys/fs/cgroup/cpu,cpuacct/mydocker/id", FSType: "cgroup", Options: "cpu,cpuacct"},
+		{Target: "unified", Source: "/sys/fs/cgroup/unified/mydocker/id", FSType: "cgroup2"},
+	}, v1.View())
+	v2 := &v2Cgroup{root: Root, path: "mydocker/id"}
+	assert.Equal(t, []ViewMount{{Source: "/sys/fs/cgroup/mydocker/id", FSType: "cgroup2"}}, v2.View())
+}
+
+//book:end rootfs

@@ -35,9 +35,9 @@ func TestV1HierarchiesHaveDevices(t *testing.T) {
 	mountinfo := `30 22 0:27 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
 34 30 0:31 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
 36 30 0:33 / /sys/fs/cgroup/devices rw,relatime - cgroup cgroup rw,devices`
-	assert.Equal(t, []v1Dir{{"memory", "/sys/fs/cgroup/memory"}, {"devices", "/sys/fs/cgroup/devices"}},
+	assert.Equal(t, []v1Dir{{"memory", "/sys/fs/cgroup/memory", "memory"}, {"devices", "/sys/fs/cgroup/devices", "devices"}},
 		v1Hierarchies(mountinfo, false))
-	cg := &v1Cgroup{path: "p/id", dirs: []v1Dir{{"memory", "/sys/fs/cgroup/memory"}}}
+	cg := &v1Cgroup{path: "p/id", dirs: []v1Dir{{"memory", "/sys/fs/cgroup/memory", "memory"}}}
 	err := cg.LimitDevices(DefaultDevices)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `"devices" is not mounted`)

@@ -22,6 +22,7 @@ type v1Cgroup struct {
 type v1Dir struct {
 	controller string // "" for the v2 tree of a hybrid host
 	mount      string
+	options    string // the hierarchy's controllers, as mounted: "cpu,cpuacct"
 }
 
 func (d v1Dir) dir(path string) string { return filepath.Join(d.mount, path) }
@@ -39,7 +40,7 @@ func v1Hierarchies(mountinfo string, hybrid bool) []v1Dir {
 		mount, super := strings.Fields(fields)[4], strings.Fields(tail)
 		switch {
 		case super[0] == "cgroup2" && hybrid:
-			found = append(found, v1Dir{"", mount})
+			found = append(found, v1Dir{"", mount, ""})
 		case super[0] == "cgroup":
 			// One mount can carry several controllers, as "cpu,cpuacct" does;
 			// their files then share one directory, which the container joins once.
@@ -50,13 +51,27 @@ func v1Hierarchies(mountinfo string, hybrid bool) []v1Dir {
 				//book:add security
 				if slices.Contains(v1Managed, opt) {
 					//book:end security
-					found = append(found, v1Dir{opt, mount})
+					found = append(found, v1Dir{opt, mount, hierarchyOptions(super[2])})
 					break
 				}
 			}
 		}
 	}
 	return found
+}
+
+// hierarchyOptions keeps the options that name a v1 hierarchy, its
+// controllers (and name=), out of a mount's super options: a new mount of
+// the hierarchy must name exactly those.
+func hierarchyOptions(super string) string {
+	var keep []string
+	for _, opt := range strings.Split(super, ",") {
+		if opt != "rw" && opt != "ro" && (!strings.Contains(opt, "=") || strings.HasPrefix(opt, "name=")) &&
+			!slices.Contains([]string{"noprefix", "clone_children", "xattr", "cpuset_v2_mode", "favordynmods", "nsdelegate"}, opt) {
+			keep = append(keep, opt)
+		}
+	}
+	return strings.Join(keep, ",")
 }
 
 func newV1(hierarchies []v1Dir, parent, id string, res Resources) (*v1Cgroup, error) {
@@ -171,6 +186,28 @@ func v1Settings(controller string, res Resources, swapAccounted bool) []setting 
 }
 
 func (cg *v1Cgroup) Path() string { return "/" + cg.path }
+
+//book:add rootfs
+
+// View is the container's own directory in each hierarchy it joined, each
+// where the hierarchy is mounted below /sys/fs/cgroup.
+func (cg *v1Cgroup) View() []ViewMount {
+	var view []ViewMount
+	for _, h := range cg.dirs {
+		name, err := filepath.Rel(Root, h.mount)
+		if err != nil || strings.Contains(name, "/") || name == "." || name == ".." {
+			continue // mounted elsewhere: the container does not see it
+		}
+		v := ViewMount{Target: name, Source: h.dir(cg.path), FSType: "cgroup", Options: h.options}
+		if h.controller == "" {
+			v.FSType, v.Options = "cgroup2", ""
+		}
+		view = append(view, v)
+	}
+	return view
+}
+
+//book:end rootfs
 
 // Join moves pid into the container's directory of every hierarchy: on v1,
 // membership is per hierarchy, and a process left out of one is not limited

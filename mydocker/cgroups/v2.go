@@ -48,6 +48,15 @@ func (cg *v2Cgroup) Path() string       { return "/" + cg.path }
 func (cg *v2Cgroup) Join(pid int) error { return joinCgroup(cg.dir(), pid) }
 func (cg *v2Cgroup) Destroy() error     { return removeCgroup(cg.dir()) }
 
+//book:add rootfs
+
+// View is the container's own directory, in place of the whole tree.
+func (cg *v2Cgroup) View() []ViewMount {
+	return []ViewMount{{Source: cg.dir(), FSType: "cgroup2"}}
+}
+
+//book:end rootfs
+
 func (cg *v2Cgroup) LimitPids(limit int64) error {
 	return writeAll(cg.dir(), pidsSettings(limit))
 }

@@ -29,6 +29,7 @@ type Config struct {
 	//book:add cgroups
 	Resources    cgroups.Resources // the limits
 	CgroupParent string            // the container's cgroup is CgroupParent/ID
+	CgroupNS     string            // --cgroupns: private, host, or "" for Docker's default here
 	//book:end
 	//book:add security
 	Capabilities []string // what the container's root may do (Capabilities)
@@ -54,7 +55,12 @@ type initConfig struct {
 	//book:add rootfs
 	Rootfs rootfsDirs // the root filesystem to mount and pivot into
 	TTY    bool       // make a terminal and send it to mydocker
+	// CgroupView is the container's own cgroup, to mount at /sys/fs/cgroup.
+	CgroupView []cgroups.ViewMount
 	//book:end rootfs
+	//book:add cgroups
+	PrivateCgroupNS bool // unshare a cgroup namespace, once in the cgroup
+	//book:end cgroups
 	//book:add volumes
 	Volumes []Volume
 	//book:end volumes
@@ -74,9 +80,13 @@ func (c *Container) initConfig() initConfig {
 		Args:     c.Args,
 		Hostname: c.Hostname,
 		//book:add rootfs
-		Rootfs: c.rootfs,
-		TTY:    c.TTY,
+		Rootfs:     c.rootfs,
+		TTY:        c.TTY,
+		CgroupView: c.cgroup.View(),
 		//book:end rootfs
+		//book:add cgroups
+		PrivateCgroupNS: c.privateCgroupNS,
+		//book:end cgroups
 		//book:add volumes
 		Volumes: c.Volumes,
 		//book:end volumes

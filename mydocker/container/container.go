@@ -36,7 +36,8 @@ type Container struct {
 	stopConsole func()
 	//book:end rootfs
 	//book:add cgroups
-	cgroup cgroups.Cgroup
+	cgroup          cgroups.Cgroup
+	privateCgroupNS bool // the container gets a cgroup namespace of its own
 	//book:end
 }
 

@@ -201,9 +201,12 @@ func (c *Container) makeVolumes() error { return prepareVolumes(c.Volumes) }
 // makeCgroup creates the container's cgroup with its limits. Its path goes
 // into the state file first, so that if mydocker is killed from now on,
 // the next run knows which cgroup to remove (sweep.go).
-func (c *Container) makeCgroup() error {
+func (c *Container) makeCgroup() (err error) {
 	c.state.Cgroup = path.Join(c.CgroupParent, c.ID)
 	if err := state.Note(c.dir, c.state); err != nil {
+		return err
+	}
+	if c.privateCgroupNS, err = cgroups.Namespace(c.CgroupNS); err != nil {
 		return err
 	}
 	cgroup, err := cgroups.New(c.CgroupParent, c.ID, c.Resources)

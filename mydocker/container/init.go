@@ -82,6 +82,13 @@ func startContainer(ends initEnds) error {
 	if err := makeMountsPrivate(); err != nil {
 		return err
 	}
+	//book:add cgroups
+	if cfg.PrivateCgroupNS {
+		if err := enterCgroupNamespace(); err != nil {
+			return err
+		}
+	}
+	//book:end cgroups
 	//book:replace proc rootfs
 	// if err := mountProc(); err != nil {
 	// 	return err

@@ -84,10 +84,16 @@ var mountFlagNames = flagNames{
 // read-only. A bind mount shares its files with its source: this changes
 // only the mounts, in the container's namespace, not the host's view.
 func makeReadOnly(target string) error {
-	logrus.Debugf("mount_setattr(%q, AT_RECURSIVE, MOUNT_ATTR_RDONLY)", target)
-	attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY}
+	return setMountAttributes(target, unix.MOUNT_ATTR_RDONLY, "MOUNT_ATTR_RDONLY")
+}
+
+// setMountAttributes sets the attributes (MOUNT_ATTR_*, named for the
+// trace) on the mount at target and every mount below it, in one call.
+func setMountAttributes(target string, attrs uint64, names string) error {
+	logrus.Debugf("mount_setattr(%q, AT_RECURSIVE, %s)", target, names)
+	attr := &unix.MountAttr{Attr_set: attrs}
 	if err := unix.MountSetattr(unix.AT_FDCWD, target, unix.AT_RECURSIVE, attr); err != nil {
-		return fmt.Errorf("making %s read-only: %w", target, err)
+		return fmt.Errorf("setting %s on %s: %w", names, target, err)
 	}
 	return nil
 }

@@ -105,7 +105,8 @@ func checkOverlay(stateRoot string) error {
 	//book:stub
 	// // Lab overlay, part 2 (labs/05-overlay/README.md): find the reasons an
 	// // overlay mount would fail in stateRoot before trying, with an error that
-	// // says what to do. Until then the mount fails with a bare EINVAL.
+	// // says what to do. Until then the mount fails (once part 1 is written)
+	// // with an error that does not say why.
 	// return nil
 	//book:end overlay checks
 }

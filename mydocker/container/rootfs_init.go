@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 
+	"github.com/mydocker-book/mydocker/mydocker/cgroups"
 	"golang.org/x/sys/unix"
 )
 
@@ -22,7 +24,7 @@ func enterRootfs(cfg initConfig) error {
 		mountRootfs(cfg.Rootfs),
 		mountFilesystems,
 		makeDevices,
-		bindCgroupsReadOnly,
+		mountCgroupView(cfg.CgroupView, cfg.PrivateCgroupNS),
 		//book:add volumes
 		mountVolumes(cfg.Volumes),
 		//book:end
@@ -63,11 +65,15 @@ func mountRootfs(dirs rootfsDirs) func(string) error {
 	//book:stub
 	// // Lab overlay, part 1 (labs/05-overlay/README.md): stack the container's
 	// // layer (dirs.Upper, with dirs.Work) on the image's (dirs.Lower). Until
-	// // then the container runs right on the image's layer, which every
-	// // container of the image shares.
+	// // then the container runs on the image's layer, which every container
+	// // of the image shares, bound read-only so that no container can change
+	// // it: nothing can be written.
 	// return func(rootfs string) error {
 	// 	logrus.Debug("lab overlay, part 1: mountRootfs is not written yet: no layer of the container's own")
-	// 	return mount(dirs.Lower, rootfs, "", unix.MS_BIND|unix.MS_REC, "")
+	// 	if err := mount(dirs.Lower, rootfs, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+	// 		return err
+	// 	}
+	// 	return makeReadOnly(rootfs)
 	// }
 	//book:end overlay mount
 }
@@ -166,18 +172,47 @@ func mountPoint(rootfs, path string) (string, error) {
 	return target, nil
 }
 
-// bindCgroupsReadOnly lets the container read its cgroup files, its limits
-// and usage, as Docker does, but not change them: the whole tree is bound
-// in, then made read-only, recursively, with one mount_setattr(2) call.
-func bindCgroupsReadOnly(rootfs string) error {
-	// Found inside the root like every mount point: joined to rootfs, the
-	// path would follow an image's links with the host's rules.
-	target, err := mountPoint(rootfs, "/sys/fs/cgroup")
-	if err != nil {
-		return err
+// mountCgroupView lets the container read its own cgroup, its limits and
+// its usage, as Docker does, and nothing of the rest of the host's tree:
+// its cgroup's directory alone, read-only. In a cgroup namespace of its
+// own, a cgroup filesystem mounted afresh has the container's cgroup as
+// its root; without one, the container's directory is bound from the
+// host's tree. On cgroup v1, a tmpfs at /sys/fs/cgroup holds one such
+// mount per hierarchy. The container cannot remount any of it without
+// CAP_SYS_ADMIN (chapter 7 takes that away).
+func mountCgroupView(view []cgroups.ViewMount, private bool) func(string) error {
+	return func(rootfs string) error {
+		top, err := mountPoint(rootfs, cgroups.Root)
+		if err != nil || len(view) == 0 {
+			return err
+		}
+		if view[0].Target != "" { // cgroup v1
+			if err := mount("tmpfs", top, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=755"); err != nil {
+				return err
+			}
+		}
+		for _, v := range view {
+			// Found inside the root like every mount point: joined to
+			// rootfs, the path would follow an image's links with the
+			// host's rules.
+			target, err := mountPoint(rootfs, path.Join(cgroups.Root, v.Target))
+			if err != nil {
+				return err
+			}
+			if err := mountOwnCgroup(target, v, private); err != nil {
+				return err
+			}
+		}
+		// As Docker mounts it: read-only, and no setuid, devices or programs.
+		return setMountAttributes(top, unix.MOUNT_ATTR_RDONLY|unix.MOUNT_ATTR_NOSUID|unix.MOUNT_ATTR_NODEV|unix.MOUNT_ATTR_NOEXEC,
+			"MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV|MOUNT_ATTR_NOEXEC")
 	}
-	if err := mount("/sys/fs/cgroup", target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-		return err
+}
+
+// mountOwnCgroup mounts the container's cgroup in one hierarchy on target.
+func mountOwnCgroup(target string, v cgroups.ViewMount, private bool) error {
+	if private {
+		return mount("cgroup", target, v.FSType, unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, v.Options)
 	}
-	return makeReadOnly(target)
+	return mount(v.Source, target, "", unix.MS_BIND, "")
 }

@@ -129,8 +129,8 @@ func mountVolume(rootfs string, v Volume) error {
 	}
 	//book:stub
 	// // Lab volumes, part 2 (labs/06-volumes/README.md): a volume given with
-	// // :ro must refuse every write from the container, and the container
-	// // must not be able to undo that.
+	// // :ro must refuse every write from the container, through every mount
+	// // below it too. (Chapter 7 takes away the power to remount it.)
 	//book:end
 	return nil
 }

@@ -193,7 +193,8 @@ func TestControllersAreEnabledInEveryAncestor(t *testing.T) {
 	e.removeAlso(filepath.Join(e.cgroupParent, "inner"))
 	require.Empty(t, readCgroupFile(t, outer, "cgroup.subtree_control"))
 
-	inside, r := e.probe("--cgroup-parent", e.cgroupParent+"/inner", "-m", "32m", "--cpus", "1", "--pids-limit", "10", "--cpuset-cpus", "0")
+	// The host's cgroup namespace, so that the path says where the cgroup is.
+	inside, r := e.probe("--cgroupns", "host", "--cgroup-parent", e.cgroupParent+"/inner", "-m", "32m", "--cpus", "1", "--pids-limit", "10", "--cpuset-cpus", "0")
 	assert.Regexp(t, `^/`+e.cgroupParent+`/inner/[0-9a-f]{64}$`, inside.Cgroup.Paths[""], r.String())
 	for _, file := range []string{"memory.max", "cpu.max", "pids.max", "cpuset.cpus"} {
 		assert.NotEqual(t, "max", inside.Cgroup.Files[file], "%s\n%s", file, r)
@@ -247,8 +248,43 @@ func (e *env) requireOwnCgroup(cg report.Cgroup, r result) {
 	}
 	own := regexp.MustCompile(`^/` + e.cgroupParent + `/[0-9a-f]{64}$`)
 	for _, h := range hierarchies {
+		if cg.Version == 2 && cg.PathOf(h) == "/" {
+			continue // a cgroup namespace of its own (Docker's default on v2): its root is the container's cgroup
+		}
 		require.Regexp(e.t, own, cg.PathOf(h), "the container's cgroup in hierarchy %q\n%s", h, r)
 	}
+}
+
+// Docker's default is a cgroup namespace of the container's own on cgroup
+// v2 and the host's on v1; --cgroupns chooses, on either. The namespace's
+// root is the container's cgroup, not mydocker's: the init enters it once
+// mydocker has moved it there.
+func TestCgroupNamespace(t *testing.T) {
+	e := newEnv(t)
+	host := report.Collect()
+	version := cgroupVersion(t)
+	hierarchy := map[int]string{2: "", 1: "memory"}[version]
+	own := regexp.MustCompile(`^/` + e.cgroupParent + `/[0-9a-f]{64}$`)
+	for _, c := range []struct {
+		flags   []string
+		private bool
+	}{
+		{nil, version == 2},
+		{[]string{"--cgroupns", "private"}, true},
+		{[]string{"--cgroupns", "host"}, false},
+	} {
+		inside, r := e.probe(append(c.flags, "-m", "48m")...)
+		if c.private {
+			assert.NotEqual(t, host.Namespaces["cgroup"], inside.Namespaces["cgroup"], "%v: a cgroup namespace of its own\n%s", c.flags, r)
+			assert.Equal(t, "/", inside.Cgroup.PathOf(hierarchy), "%v: its cgroup is the namespace's root\n%s", c.flags, r)
+		} else {
+			assert.Equal(t, host.Namespaces["cgroup"], inside.Namespaces["cgroup"], "%v: the host's cgroup namespace\n%s", c.flags, r)
+			assert.Regexp(t, own, inside.Cgroup.PathOf(hierarchy), "%v: the host's path of its cgroup\n%s", c.flags, r)
+		}
+	}
+	r := e.mydocker("run", "--cgroupns", "shared", "--", "true")
+	assert.Equal(t, 125, r.code, r.String())
+	assert.Contains(t, r.stderr, `invalid --cgroupns "shared": it is host or private`, r.String())
 }
 
 func requireCgroupV2(t *testing.T) {

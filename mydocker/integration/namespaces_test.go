@@ -33,9 +33,12 @@ func TestContainerHasItsOwnNamespaces(t *testing.T) {
 	for _, kind := range []string{"uts", "pid", "mnt", "ipc"} {
 		assert.NotEqual(t, host.Namespaces[kind], inside.Namespaces[kind], "the container should have its own %s namespace\n%s", kind, r)
 	}
-	for _, kind := range []string{"net", "user", "cgroup"} {
+	for _, kind := range []string{"net", "user"} {
 		assert.Equal(t, host.Namespaces[kind], inside.Namespaces[kind], "this stage does not create a %s namespace yet\n%s", kind, r)
 	}
+	//book:replace namespaces cgroups
+	// assert.Equal(t, host.Namespaces["cgroup"], inside.Namespaces["cgroup"], "this stage does not create a cgroup namespace yet\n%s", r)
+	//book:end
 }
 
 func TestHostnameIsTheContainers(t *testing.T) {

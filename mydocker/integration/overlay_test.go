@@ -100,7 +100,8 @@ func waitForLockWaiter(t *testing.T, lock *os.File) {
 // image's layer never changes.
 func TestContainersDoNotSeeEachOthersWrites(t *testing.T) {
 	e := newEnv(t)
-	first := e.start("run", "--", "sh", "-c", "echo first > /etc/motd; rm /etc/os-release; echo ready; exec "+busyboxCmd+" sleep 60")
+	// "ready" only once both changes are made: the container may write.
+	first := e.start("run", "--", "sh", "-c", "echo first > /etc/motd && rm /etc/os-release && echo ready && exec "+busyboxCmd+" sleep 60")
 	first.expectLine("ready")
 
 	r := e.mydocker("run", "--", "sh", "-c", "cat /etc/motd || echo no motd here; cat /etc/os-release")
@@ -119,7 +120,7 @@ func TestContainersDoNotSeeEachOthersWrites(t *testing.T) {
 // as a whiteout, a character device with number 0:0 under the same name.
 func TestDeletingAnImageFileLeavesAWhiteout(t *testing.T) {
 	e := newEnv(t)
-	run := e.start("run", "--", "sh", "-c", "rm /etc/os-release; test -e /etc/os-release || echo ready; exec "+busyboxCmd+" sleep 60")
+	run := e.start("run", "--", "sh", "-c", "rm /etc/os-release && ! test -e /etc/os-release && echo ready && exec "+busyboxCmd+" sleep 60")
 	run.expectLine("ready")
 	upper := filepath.Join(e.onlyContainerDir(), "upper")
 	var st unix.Stat_t

@@ -494,3 +494,36 @@ func TestOnlyTheTerminalReachesATTYCommand(t *testing.T) {
 	assert.Contains(t, term.String(), "0\r\n1\r\n2\r\n")
 	assert.NotContains(t, term.String(), "\r\n3\r\n")
 }
+
+// The container sees its own cgroup at /sys/fs/cgroup, with its own
+// limits, and nothing else of the tree: not its parent, not another
+// container. On v2 it is the root of the container's cgroup namespace, or
+// its directory bound in (--cgroupns host); on v1, its own directory in
+// each hierarchy, in a tmpfs. Read-only, and no setuid, devices or
+// programs, as Docker mounts it.
+func TestContainerSeesOnlyItsOwnCgroup(t *testing.T) {
+	e := newEnv(t)
+	other := e.start("run", "--", probeCmd, "sleep")
+	other.expectLine("ready")
+	script := "find /sys/fs/cgroup -mindepth 1 -type d; echo limit; cat /sys/fs/cgroup/pids.max /sys/fs/cgroup/pids/pids.max 2>/dev/null; " +
+		"grep ' /sys/fs/cgroup' /proc/self/mountinfo"
+	for _, flags := range [][]string{nil, {"--cgroupns", "private"}, {"--cgroupns", "host"}} {
+		r := e.mydocker(append(append([]string{"run", "--pids-limit", "33"}, flags...), "--", "sh", "-c", script)...)
+		require.Equal(t, 0, r.code, r.String())
+		dirs, rest, ok := strings.Cut(r.stdout, "limit\n")
+		require.True(t, ok, r.String())
+		for _, dir := range strings.Fields(dirs) {
+			// v1: the hierarchies' mount points, each the container's own
+			// cgroup, which has no children; v2: no directory at all.
+			assert.Regexp(t, `^/sys/fs/cgroup/[^/]+$`, dir, "%v: only the container's own cgroup\n%s", flags, r)
+		}
+		assert.True(t, strings.HasPrefix(rest, "33\n"), "%v: the container's own pids.max\n%s", flags, r)
+		for _, line := range strings.Split(strings.TrimSpace(rest), "\n")[1:] {
+			options := strings.Split(strings.Fields(line)[5], ",")
+			for _, want := range []string{"ro", "nosuid", "nodev", "noexec"} {
+				assert.Contains(t, options, want, "%v: %s\n%s", flags, line, r)
+			}
+		}
+	}
+	assert.Equal(t, 128+int(unix.SIGKILL), other.killContainer(), other.String())
+}

@@ -287,8 +287,9 @@ They do not do quite the same work:
 | hardening | $mydocker_hardening | capabilities cut to $(jq '.process.capabilities.bounding | length' "$bundle/config.json"), masked and read-only paths in /proc and /sys, no_new_privs, a devices cgroup rule | none |
 
 mydocker creates no network namespace yet (that comes with the chapter
-\`netns\`) and no cgroup namespace. runc's default configuration creates a
-network namespace, $runc_cgroupns.
+\`netns\`), and a cgroup namespace only where Docker's default asks for
+one, on cgroup v2: $([ "$cgroup_fs" = cgroup2fs ] && echo "it does here" || echo "none here").
+runc's default configuration creates a network namespace, $runc_cgroupns.
 
 [hyperfine](https://github.com/sharkdp/hyperfine) runs the three in turn, in one
 invocation and without a shell in between (\`-N\`): $warmup warm-up runs each,

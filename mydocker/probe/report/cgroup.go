@@ -21,7 +21,7 @@ type Cgroup struct {
 	Paths map[string]string `json:"paths"`
 	// Files holds the limit and counter files of the cgroup, by name.
 	Files map[string]string `json:"files"`
-	//book:add security
+	//book:add rootfs
 	// Dirs says where the files of each controller were read: below the
 	// hierarchy's mount point at the path of /proc/self/cgroup (the whole
 	// hierarchy is visible), or at the mount point itself (only the
@@ -51,7 +51,7 @@ var cgroupFiles = map[int]map[string][]string{
 // under /sys/fs/cgroup. A file missing on this kernel is left out.
 func ReadCgroup() (Cgroup, error) {
 	cg := Cgroup{Version: 1, Paths: map[string]string{}, Files: map[string]string{}}
-	//book:add security
+	//book:add rootfs
 	cg.Dirs = map[string]string{}
 	//book:end
 	if IsCgroup2("/sys/fs/cgroup") {
@@ -69,9 +69,10 @@ func ReadCgroup() (Cgroup, error) {
 	}
 	for controller, files := range cgroupFiles[cg.Version] {
 		dir := filepath.Join("/sys/fs/cgroup", controller, cg.PathOf(controller))
-		//book:add security
-		// Without a cgroup namespace, runc mounts the container's own cgroup
-		// at the mount point, where the path of /proc/self/cgroup is missing.
+		//book:add rootfs
+		// Without a cgroup namespace, the container's own cgroup is mounted
+		// at the mount point (chapter 4, as runc does), where the path of
+		// /proc/self/cgroup is missing.
 		if _, err := os.Stat(dir); err != nil {
 			dir = filepath.Join("/sys/fs/cgroup", controller)
 		}

@@ -20,6 +20,8 @@
 #                          (into build/labs/<slug>, or DIR=...; RESET=1 moves your work aside first)
 #   make grade CH=<slug>   grade a lab workspace with the book's tests, as a scoreboard (as root)
 #   make test-labs         prove every lab's grader: the stubs fail, the book's code passes (as root)
+#   make transcripts-check run the console blocks of the texts and compare their output (as root)
+#   make transcripts       the same, and rewrite the texts' outputs from the run (as root)
 
 # sudo resets PATH, so look for Go where provision.sh puts it too.
 GO ?= $(shell PATH="$$PATH:/usr/local/go/bin" command -v go)
@@ -142,3 +144,12 @@ grade: $(IMAGE)
 # stubs fail their parts' tests, the book's code passes them.
 test-labs: $(IMAGE)
 	@for ch in $$($(GRADE) -list); do $(GRADE) -image $(IMAGE) -selftest $$ch || exit 1; done
+
+# The console blocks of the chapters, the labs and README.md, run against
+# their stages in a sandbox (docs/transcripts.md).
+.PHONY: transcripts transcripts-check
+transcripts-check: $(IMAGE)
+	GO=$(GO) scripts/transcripts/sandbox.sh $(GO) run ./scripts/transcripts -image $(IMAGE)
+
+transcripts: $(IMAGE)
+	GO=$(GO) scripts/transcripts/sandbox.sh $(GO) run ./scripts/transcripts -fix -image $(IMAGE)

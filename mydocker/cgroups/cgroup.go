@@ -58,8 +58,6 @@ type ViewMount struct {
 
 // Namespace is Docker's --cgroupns: "private" gives the container a cgroup
 // namespace of its own, rooted at its cgroup; "host" leaves it the host's.
-// Left out, it follows Docker's default for this host: private on cgroup
-// v2, host on v1.
 func Namespace(mode string) (private bool, err error) {
 	switch mode {
 	case "private":
@@ -67,8 +65,18 @@ func Namespace(mode string) (private bool, err error) {
 	case "host":
 		return false, nil
 	case "":
+		//book:replace cgroups rootfs
+		// // Left out, it is the host's: the container still sees the host's
+		// // /sys/fs/cgroup, where the paths of /proc/self/cgroup must lead.
+		// return false, nil
+		//book:end cgroups rootfs
+		//book:add rootfs
+		// Left out, it follows Docker's default for this host, now that the
+		// container's /sys/fs/cgroup is its own cgroup: private on cgroup v2,
+		// host on v1.
 		m, err := DetectMode()
 		return m == Unified, err
+		//book:end rootfs
 	}
 	return false, fmt.Errorf("invalid --cgroupns %q: it is host or private", mode)
 }

@@ -1,0 +1,267 @@
+// Command transcripts runs the console blocks of the book's texts (the
+// chapters, the labs and README.md) against the stage each belongs to, and
+// compares what they print with the text. With -fix it rewrites the text
+// from the run, keeping the placeholders that still match.
+//
+// It must run as root, in a mount namespace of its own with a tmpfs at
+// /var/lib/mydocker, so that the transcripts' paths are the book's and the
+// machine's own state root is never touched: `make transcripts-check`
+// (run by make test) and `make transcripts` (which rewrites) do that.
+// docs/transcripts.md describes the placeholders and the directive that
+// marks a block that is not run.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/mydocker-book/mydocker/chapters"
+)
+
+// stateRoot is mydocker's default state root: the transcripts show it.
+const stateRoot = "/var/lib/mydocker"
+
+func main() {
+	fix := flag.Bool("fix", false, "rewrite the texts' outputs from the run")
+	image := flag.String("image", "build/images/busybox.tar", "the busybox image the transcripts run")
+	flag.Parse()
+	if err := run(*fix, *image, flag.Args()); err != nil {
+		fmt.Fprintln(os.Stderr, "transcripts:", err)
+		os.Exit(1)
+	}
+}
+
+func run(fix bool, image string, only []string) error {
+	if err := checkSandbox(); err != nil {
+		return err
+	}
+	files, err := textFiles(only)
+	if err != nil {
+		return err
+	}
+	work, err := filepath.Abs(filepath.Join("build", "transcripts"))
+	if err != nil {
+		return err
+	}
+	image, err = filepath.Abs(image)
+	if err != nil {
+		return err
+	}
+	goBin := os.Getenv("GO")
+	if goBin == "" {
+		goBin = "go"
+	}
+	bins := map[string]string{}
+	failed := 0
+	var report []string
+	for _, file := range files {
+		slug, err := stageOf(file)
+		if err != nil {
+			return err
+		}
+		blocks, lines, err := parseFile(file)
+		if err != nil {
+			return err
+		}
+		toRun := 0
+		for _, b := range blocks {
+			if b.skip == "" {
+				toRun++
+			}
+		}
+		report = append(report, fmt.Sprintf("%-36s %3d checked, %2d not run", file, toRun, len(blocks)-toRun))
+		if toRun == 0 {
+			continue
+		}
+		env := os.Environ()
+		if slug != "" {
+			if bins[slug] == "" {
+				if bins[slug], err = stageBinaries(goBin, slug, filepath.Join(work, slug)); err != nil {
+					return err
+				}
+			}
+			env = append(env, "PATH="+bins[slug]+":"+os.Getenv("PATH"))
+		}
+		dir := filepath.Join(work, "work", filepath.Base(filepath.Dir(file)))
+		if err := freshState(dir, image); err != nil {
+			return err
+		}
+		rewrites := map[int][]string{} // a block's first line: its new body
+		for _, b := range blocks {
+			if b.skip != "" {
+				continue
+			}
+			n, body := checkBlock(b, dir, env)
+			failed += n
+			if n > 0 && fix && body != nil {
+				rewrites[b.start] = body
+			}
+		}
+		if len(rewrites) > 0 {
+			if err := rewrite(file, lines, blocks, rewrites); err != nil {
+				return err
+			}
+		}
+	}
+	fmt.Println("transcripts: console blocks per text")
+	for _, line := range report {
+		fmt.Println("  " + line)
+	}
+	if failed > 0 && !fix {
+		return fmt.Errorf("%d command(s) print something else than their text says: fix the code or the text "+
+			"(make transcripts rewrites the texts from a run)", failed)
+	}
+	return nil
+}
+
+// checkBlock runs one block and compares each command's output with the
+// text. It returns how many commands differ, and the block's body as the
+// run printed it (placeholders that still match kept), for -fix.
+func checkBlock(b block, dir string, env []string) (int, []string) {
+	outputs, err := runBlock(b, dir, env)
+	if err != nil {
+		fmt.Printf("%s:%d: the block did not run: %v\n", b.file, b.line, err)
+		return 1, nil
+	}
+	failed := 0
+	var body []string
+	for i, c := range b.commands {
+		if c.text == "" {
+			body = append(body, "$")
+		} else {
+			body = append(body, "$ "+c.text)
+		}
+		body = append(body, fixLines(c.output, outputs[i])...)
+		if ok, at := matchLines(c.output, outputs[i]); !ok {
+			failed++
+			fmt.Printf("%s:%d: `%s` printed something else than the text says (from its line %d of output on):\n",
+				b.file, c.line, firstLine(c.text), at+1)
+			fmt.Printf("    expected:\n%s    got:\n%s", indent(c.output), indent(outputs[i]))
+		}
+	}
+	return failed, body
+}
+
+// rewrite replaces the bodies of the blocks in rewrites, from the last
+// block up, so that the line numbers of the others stay right.
+func rewrite(file string, lines []string, blocks []block, rewrites map[int][]string) error {
+	for k := len(blocks) - 1; k >= 0; k-- {
+		b := blocks[k]
+		body, ok := rewrites[b.start]
+		if !ok {
+			continue
+		}
+		lines = slices.Concat(lines[:b.start], strings.Split(strings.Join(body, "\n"), "\n"), lines[b.end+1:])
+	}
+	fmt.Printf("transcripts: rewrote %s\n", file)
+	return os.WriteFile(file, []byte(strings.Join(lines, "\n")), 0o644)
+}
+
+func firstLine(s string) string {
+	first, _, _ := strings.Cut(s, "\n")
+	return first
+}
+
+func indent(lines []string) string {
+	var b strings.Builder
+	for _, l := range lines {
+		b.WriteString("      " + l + "\n")
+	}
+	return b.String()
+}
+
+// checkSandbox refuses to run anywhere but as root in a mount namespace of
+// its own whose /var/lib/mydocker is a tmpfs: the transcripts run
+// containers, and must not touch the machine's own state root.
+func checkSandbox() error {
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("the transcripts run containers, which needs root: sudo make transcripts-check")
+	}
+	var st unix.Statfs_t
+	if err := unix.Statfs(stateRoot, &st); err != nil || st.Type != unix.TMPFS_MAGIC {
+		return fmt.Errorf("%s must be a tmpfs of this run's own: run through make transcripts-check "+
+			"(or make transcripts), which mounts one in a mount namespace of its own", stateRoot)
+	}
+	return nil
+}
+
+// freshState empties the state root (the sandbox's tmpfs) and the working
+// directory, and puts the book's busybox image in place.
+func freshState(dir, image string) error {
+	entries, err := os.ReadDir(stateRoot)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(stateRoot, e.Name())); err != nil {
+			return err
+		}
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(stateRoot, "images"), 0o700); err != nil {
+		return err
+	}
+	data, err := os.ReadFile(image)
+	if err != nil {
+		return fmt.Errorf("the transcripts need the busybox image (make image): %w", err)
+	}
+	return os.WriteFile(filepath.Join(stateRoot, "images", "busybox.tar"), data, 0o600)
+}
+
+// textFiles are the texts whose console blocks are checked.
+func textFiles(only []string) ([]string, error) {
+	if len(only) > 0 {
+		return only, nil
+	}
+	var files []string
+	for _, pattern := range []string{"chapters/*/README.md", "labs/*/README.md"} {
+		matches, err := filepath.Glob(pattern)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, matches...)
+	}
+	sort.Strings(files)
+	return append(files, "README.md"), nil
+}
+
+// stageOf is the stage a text's transcripts run against: its chapter's
+// (for a chapter or its lab), the last tested one for README.md, and none
+// for the primer, whose commands need no mydocker.
+func stageOf(file string) (string, error) {
+	list, err := chapters.Load()
+	if err != nil {
+		return "", err
+	}
+	if file == "README.md" {
+		last := ""
+		for _, c := range list {
+			if c.Tested() {
+				last = c.Slug
+			}
+		}
+		return last, nil
+	}
+	dir := filepath.Base(filepath.Dir(file))
+	if dir == "00-primer" {
+		return "", nil
+	}
+	for _, c := range list {
+		if c.Dir() == dir {
+			return c.Slug, nil
+		}
+	}
+	return "", fmt.Errorf("%s: no chapter of chapters/chapters.json has the folder %s", file, dir)
+}

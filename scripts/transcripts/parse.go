@@ -1,0 +1,119 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+)
+
+// block is one ```console block of a text: the commands a reader types and
+// what they print.
+type block struct {
+	file     string
+	line     int    // of the opening fence, 1-based
+	skip     string // why the block is not run ("" if it is)
+	commands []command
+	// start and end are the indexes, in the file's lines, of the block's
+	// first and last line inside the fences (for rewriting).
+	start, end int
+}
+
+// command is one "$ ..." line (with its continuation lines) and the
+// output expected after it.
+type command struct {
+	text   string   // the command, without "$ ", continuation lines joined with "\n"
+	output []string // expected lines
+	line   int      // of the "$ " line, 1-based
+}
+
+// directive is the HTML comment that may come right before a block:
+// <!-- transcript: not run: REASON -->.
+var directive = regexp.MustCompile(`^<!-- transcript: (.*) -->$`)
+
+// parseFile reads every console block of a Markdown file.
+func parseFile(path string) ([]block, []string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	lines := strings.Split(string(data), "\n")
+	var blocks []block
+	for i := 0; i < len(lines); i++ {
+		if strings.TrimSpace(lines[i]) != "```console" {
+			continue
+		}
+		b := block{file: path, line: i + 1, start: i + 1}
+		if m := directive.FindStringSubmatch(previousNonBlank(lines, i)); m != nil {
+			reason, ok := strings.CutPrefix(m[1], "not run: ")
+			if !ok || strings.TrimSpace(reason) == "" {
+				return nil, nil, fmt.Errorf("%s:%d: write the directive as <!-- transcript: not run: REASON -->", path, i)
+			}
+			b.skip = reason
+		}
+		j := i + 1
+		for j < len(lines) && strings.TrimSpace(lines[j]) != "```" {
+			j++
+		}
+		b.end = j - 1
+		b.commands = parseCommands(lines[i+1:j], i+2)
+		blocks = append(blocks, b)
+		i = j
+	}
+	return blocks, lines, nil
+}
+
+func previousNonBlank(lines []string, i int) string {
+	for k := i - 1; k >= 0; k-- {
+		if strings.TrimSpace(lines[k]) != "" {
+			return strings.TrimSpace(lines[k])
+		}
+	}
+	return ""
+}
+
+// parseCommands splits a block's lines into commands. A command whose
+// quotes are still open at the end of its line goes on to the next lines,
+// as in a shell.
+func parseCommands(lines []string, firstLine int) []command {
+	var cmds []command
+	for i := 0; i < len(lines); i++ {
+		text, ok := strings.CutPrefix(lines[i], "$ ")
+		if !ok {
+			if lines[i] == "$" { // an empty prompt: a command that printed nothing before
+				cmds = append(cmds, command{line: firstLine + i})
+				continue
+			}
+			if len(cmds) > 0 {
+				cmds[len(cmds)-1].output = append(cmds[len(cmds)-1].output, lines[i])
+			}
+			continue
+		}
+		c := command{text: text, line: firstLine + i}
+		for openQuote(c.text) && i+1 < len(lines) {
+			i++
+			c.text += "\n" + lines[i]
+		}
+		cmds = append(cmds, c)
+	}
+	return cmds
+}
+
+// openQuote reports whether a shell text ends inside single or double quotes.
+func openQuote(s string) bool {
+	var quote rune
+	escaped := false
+	for _, r := range s {
+		switch {
+		case escaped:
+			escaped = false
+		case r == '\\' && quote != '\'':
+			escaped = true
+		case quote == 0 && (r == '\'' || r == '"'):
+			quote = r
+		case r == quote:
+			quote = 0
+		}
+	}
+	return quote != 0
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# sandbox.sh: run a command (the transcripts checker) as root in a mount
+# namespace of its own, with a fresh tmpfs at /var/lib/mydocker, so that the
+# transcripts show the book's paths and the machine's own state root is
+# never touched. If /var/lib/mydocker did not exist, it is removed again.
+#
+# Usage (as root): scripts/transcripts/sandbox.sh COMMAND [ARG...]
+set -euo pipefail
+root=/var/lib/mydocker
+created=0
+if [ ! -d "$root" ]; then
+	mkdir -p "$root"
+	created=1
+fi
+status=0
+# shellcheck disable=SC2016 # $0 and $@ are the inner shell's: the root, then the command
+unshare --mount --propagation private sh -c 'mount -t tmpfs -o mode=0700 tmpfs "$0" && exec "$@"' \
+	"$root" "$@" || status=$?
+if [ "$created" = 1 ]; then
+	rmdir "$root" 2>/dev/null || true
+fi
+exit "$status"

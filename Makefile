@@ -46,6 +46,7 @@ else
 		$(MAKE) --no-print-directory test-stage CH=$$ch || exit 1; \
 	done
 	@$(MAKE) --no-print-directory test-labs
+	@$(MAKE) --no-print-directory transcripts-check
 endif
 
 # Markers, the README table and the chapter snippets agree with the source;
@@ -148,8 +149,11 @@ test-labs: $(IMAGE)
 # The console blocks of the chapters, the labs and README.md, run against
 # their stages in a sandbox (docs/transcripts.md).
 .PHONY: transcripts transcripts-check
+# Which texts: by default those of scripts/transcripts/checked.txt; TEXTS=all
+# for every text, or TEXTS="chapters/05-overlay/README.md ..." for some.
+TRANSCRIPT_TEXTS = $(if $(TEXTS),$(filter-out all,$(TEXTS)),-texts-from scripts/transcripts/checked.txt)
 transcripts-check: $(IMAGE)
-	GO=$(GO) scripts/transcripts/sandbox.sh $(GO) run ./scripts/transcripts -image $(IMAGE)
+	GO=$(GO) scripts/transcripts/sandbox.sh $(GO) run ./scripts/transcripts -image $(IMAGE) $(TRANSCRIPT_TEXTS)
 
 transcripts: $(IMAGE)
-	GO=$(GO) scripts/transcripts/sandbox.sh $(GO) run ./scripts/transcripts -fix -image $(IMAGE)
+	GO=$(GO) scripts/transcripts/sandbox.sh $(GO) run ./scripts/transcripts -fix -image $(IMAGE) $(TRANSCRIPT_TEXTS)

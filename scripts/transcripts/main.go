@@ -19,6 +19,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -31,8 +32,17 @@ const stateRoot = "/var/lib/mydocker"
 func main() {
 	fix := flag.Bool("fix", false, "rewrite the texts' outputs from the run")
 	image := flag.String("image", "build/images/busybox.tar", "the busybox image the transcripts run")
+	list := flag.String("texts-from", "", "run the texts listed in this file (one a line, # comments)")
 	flag.Parse()
-	if err := run(*fix, *image, flag.Args()); err != nil {
+	texts := flag.Args()
+	if *list != "" {
+		var err error
+		if texts, err = readList(*list); err != nil {
+			fmt.Fprintln(os.Stderr, "transcripts:", err)
+			os.Exit(1)
+		}
+	}
+	if err := run(*fix, *image, texts); err != nil {
 		fmt.Fprintln(os.Stderr, "transcripts:", err)
 		os.Exit(1)
 	}
@@ -125,7 +135,11 @@ func run(fix bool, image string, only []string) error {
 // text. It returns how many commands differ, and the block's body as the
 // run printed it (placeholders that still match kept), for -fix.
 func checkBlock(b block, dir string, env []string) (int, []string) {
+	start := time.Now()
 	outputs, err := runBlock(b, dir, env)
+	if took := time.Since(start); took > 10*time.Second {
+		fmt.Printf("%s:%d: the block took %s\n", b.file, b.line, took.Round(time.Second))
+	}
 	if err != nil {
 		fmt.Printf("%s:%d: the block did not run: %v\n", b.file, b.line, err)
 		return 1, nil
@@ -184,24 +198,56 @@ func checkSandbox() error {
 	if os.Geteuid() != 0 {
 		return fmt.Errorf("the transcripts run containers, which needs root: sudo make transcripts-check")
 	}
-	var st unix.Statfs_t
-	if err := unix.Statfs(stateRoot, &st); err != nil || st.Type != unix.TMPFS_MAGIC {
-		return fmt.Errorf("%s must be a tmpfs of this run's own: run through make transcripts-check "+
-			"(or make transcripts), which mounts one in a mount namespace of its own", stateRoot)
+	ours, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return err
+	}
+	host, err := os.ReadFile("/proc/1/mountinfo")
+	if err != nil {
+		return err
+	}
+	for _, dir := range []string{stateRoot, "/tmp"} {
+		// A tmpfs of this run's own: mounted in this namespace, so the
+		// machine's first process does not have it. (A host whose /tmp is
+		// a tmpfs must never be taken for the sandbox: it is emptied.)
+		var st unix.Statfs_t
+		id := mountID(string(ours), dir)
+		if err := unix.Statfs(dir, &st); err != nil || st.Type != unix.TMPFS_MAGIC || id == "" || mountID(string(host), dir) == id {
+			return fmt.Errorf("%s must be a tmpfs of this run's own: run through make transcripts-check "+
+				"(or make transcripts), which mounts one in a mount namespace of its own", dir)
+		}
 	}
 	return nil
 }
 
-// freshState empties the state root (the sandbox's tmpfs) and the working
-// directory, and puts the book's busybox image in place.
-func freshState(dir, image string) error {
-	entries, err := os.ReadDir(stateRoot)
-	if err != nil {
-		return err
+// mountID is the id of the mount at target in a mountinfo, the last one
+// mounted there; "" if there is none.
+func mountID(mountinfo, target string) string {
+	id := ""
+	for _, line := range strings.Split(mountinfo, "\n") {
+		if f := strings.Fields(line); len(f) > 4 && f[4] == target {
+			id = f[0]
+		}
 	}
-	for _, e := range entries {
-		if err := os.RemoveAll(filepath.Join(stateRoot, e.Name())); err != nil {
+	return id
+}
+
+// freshState empties the state root and /tmp (the sandbox's tmpfs
+// mounts; the go command's own build directories in /tmp excepted) and
+// the working directory, and puts the book's busybox image in place.
+func freshState(dir, image string) error {
+	for _, d := range []string{stateRoot, "/tmp"} {
+		entries, err := os.ReadDir(d)
+		if err != nil {
 			return err
+		}
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), "go-build") {
+				continue
+			}
+			if err := os.RemoveAll(filepath.Join(d, e.Name())); err != nil {
+				return err
+			}
 		}
 	}
 	if err := os.RemoveAll(dir); err != nil {
@@ -218,6 +264,21 @@ func freshState(dir, image string) error {
 		return fmt.Errorf("the transcripts need the busybox image (make image): %w", err)
 	}
 	return os.WriteFile(filepath.Join(stateRoot, "images", "busybox.tar"), data, 0o600)
+}
+
+// readList reads a list of texts, one a line, skipping blanks and comments.
+func readList(path string) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var texts []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			texts = append(texts, line)
+		}
+	}
+	return texts, nil
 }
 
 // textFiles are the texts whose console blocks are checked.

@@ -10,6 +10,7 @@ import (
 var placeholders = map[string]string{
 	"[..]":       `.*?`,                 // any text, within the line
 	"<ID>":       `[0-9a-f]{64}`,        // a container's id
+	"<DIGEST>":   `[0-9a-f]{64}`,        // an image layer's sha256
 	"<SHORT-ID>": `[0-9a-f]{12}`,        // its first 12 digits (hostname, prefixes)
 	"<PID>":      `[0-9]+`,              // a process id
 	"<N>":        `-?[0-9]+(\.[0-9]+)?`, // any number
@@ -20,7 +21,7 @@ var placeholders = map[string]string{
 // none included.
 const moreLines = "..."
 
-var tokenPattern = regexp.MustCompile(`\[\.\.\]|<ID>|<SHORT-ID>|<PID>|<N>|<INODE>`)
+var tokenPattern = regexp.MustCompile(`\[\.\.\]|<ID>|<DIGEST>|<SHORT-ID>|<PID>|<N>|<INODE>`)
 
 // linePattern compiles one expected line.
 func linePattern(expected string) *regexp.Regexp {

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/creack/pty"
 )
 
 // blockTimeout bounds one block: a command that waits for a terminal, or
@@ -31,27 +34,47 @@ func runBlock(b block, dir string, env []string) ([][]string, error) {
 	fmt.Fprintf(&script, "printf '\\n%s\\n'\n", fmt.Sprintf(sentinel, len(b.commands)))
 	ctx, cancel := context.WithTimeout(context.Background(), blockTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", "--noprofile", "--norc", "-c", script.String())
-	cmd.Dir, cmd.Env = dir, env
+	cmd := exec.Command("bash", "--noprofile", "--norc", "-c", script.String())
+	cmd.Dir, cmd.Env = dir, append(env, "TERM=dumb")
+	// On a terminal of its own, as the reader's commands are: programs
+	// such as ls lay out their output for one, and standard output and
+	// error arrive in the order they were written. bash leads a new
+	// session, so whatever the block left running in the background is
+	// ended with its process group.
+	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 100})
+	if err != nil {
+		return nil, err
+	}
 	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	// Its own process group, so that whatever the block left running in
-	// the background is ended with it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	// What a block leaves running in the background (a container started
-	// with &) still holds the output pipe when the shell exits: do not wait
-	// for it, it is killed below.
-	cmd.WaitDelay = 2 * time.Second
-	err := cmd.Run()
-	if cmd.Process != nil {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	copied := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(&out, tty) // ends with EIO once no process holds the terminal
+		close(copied)
+	}()
+	done := make(chan struct{})
+	go func() {
+		_ = cmd.Wait() // a command's status is part of its output only when the text shows it
+		close(done)
+	}()
+	timedOut := false
+	select {
+	case <-done:
+	case <-ctx.Done():
+		timedOut = true
 	}
-	if ctx.Err() != nil {
-		return nil, fmt.Errorf("it did not finish in %s:\n%s", blockTimeout, out.String())
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	<-done
+	select {
+	case <-copied:
+	case <-time.After(2 * time.Second): // a process outside the group still holds it
 	}
-	_ = err // a command's status is part of its output only when the text shows it
-	return splitOutputs(out.String(), len(b.commands))
+	tty.Close()
+	<-copied
+	text := strings.ReplaceAll(out.String(), "\r\n", "\n")
+	if timedOut {
+		return nil, fmt.Errorf("it did not finish in %s:\n%s", blockTimeout, text)
+	}
+	return splitOutputs(text, len(b.commands))
 }
 
 // splitOutputs cuts the shell's output at the sentinels.
@@ -67,7 +90,9 @@ func splitOutputs(out string, n int) ([][]string, error) {
 		}
 		text := out[b+len(begin) : e]
 		if text != "" {
-			outputs[i] = strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+			for _, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
+				outputs[i] = append(outputs[i], expandTabs(line))
+			}
 		}
 	}
 	return outputs, nil
@@ -95,4 +120,25 @@ func stageBinaries(goBin, slug, dir string) (string, error) {
 		}
 	}
 	return bin, nil
+}
+
+// expandTabs shows a line as a terminal does, with tab stops every eight
+// columns (ls lays out its columns with tabs).
+func expandTabs(line string) string {
+	if !strings.Contains(line, "\t") {
+		return line
+	}
+	var b strings.Builder
+	col := 0
+	for _, r := range line {
+		if r == '\t' {
+			n := 8 - col%8
+			b.WriteString(strings.Repeat(" ", n))
+			col += n
+			continue
+		}
+		b.WriteRune(r)
+		col++
+	}
+	return b.String()
 }

@@ -69,3 +69,8 @@ func TestSplitOutputs(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, [][]string{{"box"}, nil, {"x"}}, got)
 }
+
+func TestTabsAreExpandedAsATerminalShowsThem(t *testing.T) {
+	assert.Equal(t, "rootfs  state.json", expandTabs("rootfs\tstate.json"))
+	assert.Equal(t, "a       b", expandTabs("a\tb"))
+}

@@ -45,7 +45,8 @@ func matchLines(expected, actual []string) (bool, int) {
 	patterns := make([]*regexp.Regexp, len(expected))
 	for i, e := range expected {
 		if e != moreLines {
-			patterns[i] = linePattern(e)
+			// A tab in the text is where the terminal put spaces.
+			patterns[i] = linePattern(expandTabs(e))
 		}
 	}
 	furthest := 0
@@ -78,7 +79,7 @@ func fixLines(expected, actual []string) []string {
 	out := make([]string, len(actual))
 	for j, a := range actual {
 		out[j] = a
-		if j < len(expected) && expected[j] != moreLines && linePattern(expected[j]).MatchString(a) {
+		if j < len(expected) && expected[j] != moreLines && linePattern(expandTabs(expected[j])).MatchString(a) {
 			out[j] = expected[j]
 		}
 	}

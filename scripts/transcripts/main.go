@@ -103,6 +103,15 @@ func run(fix bool, image string, only []string) error {
 		if err := freshState(dir, image); err != nil {
 			return err
 		}
+		if slug != "" {
+			// The texts run the probe from their working directory, as
+			// `go build -o probe ./mydocker/probe` leaves it.
+			if data, err := os.ReadFile(filepath.Join(bins[slug], "probe")); err == nil {
+				if err := os.WriteFile(filepath.Join(dir, "probe"), data, 0o755); err != nil {
+					return err
+				}
+			}
+		}
 		rewrites := map[int][]string{} // a block's first line: its new body
 		for _, b := range blocks {
 			if b.skip != "" {

@@ -98,8 +98,8 @@ func splitOutputs(out string, n int) ([][]string, error) {
 	return outputs, nil
 }
 
-// stageBinaries builds the stage's mydocker, and the fault-injecting
-// build, into dir/bin, from a tree of the stage written by stagegen.
+// stageBinaries builds the stage's mydocker, the fault-injecting build and
+// the probe into dir/bin, from a tree of the stage written by stagegen.
 func stageBinaries(goBin, slug, dir string) (string, error) {
 	tree := filepath.Join(dir, "tree")
 	bin := filepath.Join(dir, "bin")
@@ -107,12 +107,16 @@ func stageBinaries(goBin, slug, dir string) (string, error) {
 	if out, err := stage.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("writing stage %s: %v\n%s", slug, err, out)
 	}
-	for _, b := range []struct{ name, tags string }{{"mydocker", ""}, {"mydocker-faults", "faults"}} {
+	for _, b := range []struct{ name, tags, pkg string }{
+		{"mydocker", "", "./mydocker"},
+		{"mydocker-faults", "faults", "./mydocker"},
+		{"probe", "", "./mydocker/probe"}, // the tests' probe, which some texts run by hand
+	} {
 		args := []string{"build", "-o", filepath.Join(bin, b.name)}
 		if b.tags != "" {
 			args = append(args, "-tags", b.tags)
 		}
-		build := exec.Command(goBin, append(args, "./mydocker")...)
+		build := exec.Command(goBin, append(args, b.pkg)...)
 		build.Dir = tree
 		build.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := build.CombinedOutput(); err != nil {

@@ -145,7 +145,7 @@ func run(fix bool, image string, only []string) error {
 // run printed it (placeholders that still match kept), for -fix.
 func checkBlock(b block, dir string, env []string) (int, []string) {
 	start := time.Now()
-	outputs, err := runBlock(b, dir, env)
+	outputs, err := runBlock(b, dir, filepath.Join(filepath.Dir(dir), "scripts"), env)
 	if took := time.Since(start); took > 10*time.Second {
 		fmt.Printf("%s:%d: the block took %s\n", b.file, b.line, took.Round(time.Second))
 	}
@@ -263,6 +263,9 @@ func freshState(dir, image string) error {
 		return err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(filepath.Dir(dir), "scripts"), 0o755); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(filepath.Join(stateRoot, "images"), 0o700); err != nil {

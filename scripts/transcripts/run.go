@@ -25,7 +25,7 @@ const sentinel = "@@transcript-command-%d@@"
 // runBlock runs a block's commands in one bash, as a reader types them in
 // one terminal (so `&`, `$!` and `cd` work across its commands), with
 // standard output and error together, and returns each command's lines.
-func runBlock(b block, dir string, env []string) ([][]string, error) {
+func runBlock(b block, dir, scriptDir string, env []string) ([][]string, error) {
 	var script strings.Builder
 	for i, c := range b.commands {
 		fmt.Fprintf(&script, "printf '\\n%s\\n'\n", fmt.Sprintf(sentinel, i))
@@ -34,7 +34,18 @@ func runBlock(b block, dir string, env []string) ([][]string, error) {
 	fmt.Fprintf(&script, "printf '\\n%s\\n'\n", fmt.Sprintf(sentinel, len(b.commands)))
 	ctx, cancel := context.WithTimeout(context.Background(), blockTimeout)
 	defer cancel()
-	cmd := exec.Command("bash", "--noprofile", "--norc", "-c", script.String())
+	// From a file, not with -c: the commands must not show in the shell's
+	// own arguments, which ps and pgrep in the texts would find.
+	file, err := os.CreateTemp(scriptDir, "block-*.sh")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(file.Name())
+	if _, err := file.WriteString(script.String()); err != nil {
+		return nil, err
+	}
+	file.Close()
+	cmd := exec.Command("bash", "--noprofile", "--norc", file.Name())
 	cmd.Dir, cmd.Env = dir, append(env, "TERM=dumb")
 	// On a terminal of its own, as the reader's commands are: programs
 	// such as ls lay out their output for one, and standard output and

@@ -34,8 +34,10 @@ func runBlock(b block, dir, scriptDir string, env []string) ([][]string, error) 
 	fmt.Fprintf(&script, "printf '\\n%s\\n'\n", fmt.Sprintf(sentinel, len(b.commands)))
 	ctx, cancel := context.WithTimeout(context.Background(), blockTimeout)
 	defer cancel()
-	// From a file, not with -c: the commands must not show in the shell's
-	// own arguments, which ps and pgrep in the texts would find.
+	// From a file, not as the text of -c: the commands must not show in
+	// the shell's own arguments, which ps and pgrep in the texts would
+	// find. Evaluated by a shell whose $0 is "bash", so that its messages
+	// start with "bash:", as a reader's shell's do.
 	file, err := os.CreateTemp(scriptDir, "block-*.sh")
 	if err != nil {
 		return nil, err
@@ -45,7 +47,7 @@ func runBlock(b block, dir, scriptDir string, env []string) ([][]string, error) 
 		return nil, err
 	}
 	file.Close()
-	cmd := exec.Command("bash", "--noprofile", "--norc", file.Name())
+	cmd := exec.Command("bash", "--noprofile", "--norc", "-c", `eval "$(cat "$1")"`, "bash", file.Name())
 	cmd.Dir, cmd.Env = dir, append(env, "TERM=dumb")
 	// On a terminal of its own, as the reader's commands are: programs
 	// such as ls lay out their output for one, and standard output and

@@ -2,7 +2,8 @@
 # chapters/chapters.json through scripts/stagegen.
 #
 #   make test              markers, format, vet, unit tests, then every tested stage
-#                          (the chapters whose status is written or code)
+#                          (the chapters whose status is written or code), the labs'
+#                          graders and the chapters' transcripts
 #   make test CH=<slug>    the same, for one stage only
 #   make stage CH=<slug>   the code as it stands at the end of a chapter, in build/stages/<slug>
 #   make diff CH=<slug>    what that chapter adds to the previous stage

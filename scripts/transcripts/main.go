@@ -112,12 +112,33 @@ func run(fix bool, image string, only []string) error {
 				}
 			}
 		}
+		info, err := parseTextInfo(lines)
+		if err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		if err := saveFiles(info.files, dir); err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		var outputs [][][]string // per block, per command; nil: run it alone
+		if info.interactive {
+			if outputs, err = runInteractive(blocks, dir, env); err != nil {
+				fmt.Printf("%v\n", err)
+				failed++
+				continue
+			}
+		}
 		rewrites := map[int][]string{} // a block's first line: its new body
-		for _, b := range blocks {
+		for i, b := range blocks {
 			if b.skip != "" {
 				continue
 			}
-			n, body := checkBlock(b, dir, env)
+			var n int
+			var body []string
+			if outputs != nil {
+				n, body = compareBlock(b, outputs[i])
+			} else {
+				n, body = checkBlock(b, dir, env)
+			}
 			failed += n
 			if n > 0 && fix && body != nil {
 				rewrites[b.start] = body
@@ -153,6 +174,11 @@ func checkBlock(b block, dir string, env []string) (int, []string) {
 		fmt.Printf("%s:%d: the block did not run: %v\n", b.file, b.line, err)
 		return 1, nil
 	}
+	return compareBlock(b, outputs)
+}
+
+// compareBlock compares each command's output with the text.
+func compareBlock(b block, outputs [][]string) (int, []string) {
 	failed := 0
 	var body []string
 	for i, c := range b.commands {
@@ -224,6 +250,26 @@ func checkSandbox() error {
 		if err := unix.Statfs(dir, &st); err != nil || st.Type != unix.TMPFS_MAGIC || id == "" || mountID(string(host), dir) == id {
 			return fmt.Errorf("%s must be a tmpfs of this run's own: run through make transcripts-check "+
 				"(or make transcripts), which mounts one in a mount namespace of its own", dir)
+		}
+	}
+	return nil
+}
+
+// saveFiles writes the files a text has its reader save, relative to the
+// working directory, or absolute under /tmp (the sandbox's own).
+func saveFiles(files []savedFile, dir string) error {
+	for _, f := range files {
+		path := f.path
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(dir, path)
+		} else if !strings.HasPrefix(filepath.Clean(path), "/tmp/") {
+			return fmt.Errorf("a saved file must be under /tmp, or relative: %s", f.path)
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, []byte(f.content), 0o644); err != nil {
+			return err
 		}
 	}
 	return nil

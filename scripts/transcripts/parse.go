@@ -117,3 +117,45 @@ func openQuote(s string) bool {
 	}
 	return quote != 0
 }
+
+// textInfo is what a text's own directives ask of the checker.
+type textInfo struct {
+	interactive bool        // <!-- transcript: interactive -->: one interactive shell for the text
+	files       []savedFile // <!-- transcript: file PATH -->, before a fenced block
+}
+
+// savedFile is a fenced block of the text that the reader saves as a file.
+type savedFile struct {
+	path    string
+	content string
+}
+
+// parseTextInfo finds a text's directives other than "not run".
+func parseTextInfo(lines []string) (textInfo, error) {
+	var info textInfo
+	for i, line := range lines {
+		m := directive.FindStringSubmatch(strings.TrimSpace(line))
+		if m == nil {
+			continue
+		}
+		switch arg := m[1]; {
+		case arg == "interactive":
+			info.interactive = true
+		case strings.HasPrefix(arg, "file "):
+			path := strings.TrimSpace(strings.TrimPrefix(arg, "file "))
+			j := i + 1
+			for j < len(lines) && strings.TrimSpace(lines[j]) == "" {
+				j++
+			}
+			if j >= len(lines) || !strings.HasPrefix(lines[j], "```") {
+				return info, fmt.Errorf("line %d: <!-- transcript: file %s --> must come right before a fenced block", i+1, path)
+			}
+			k := j + 1
+			for k < len(lines) && strings.TrimSpace(lines[k]) != "```" {
+				k++
+			}
+			info.files = append(info.files, savedFile{path: path, content: strings.Join(lines[j+1:k], "\n") + "\n"})
+		}
+	}
+	return info, nil
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -73,4 +74,16 @@ func TestSplitOutputs(t *testing.T) {
 func TestTabsAreExpandedAsATerminalShowsThem(t *testing.T) {
 	assert.Equal(t, "rootfs  state.json", expandTabs("rootfs\tstate.json"))
 	assert.Equal(t, "a       b", expandTabs("a\tb"))
+}
+
+func TestTextDirectives(t *testing.T) {
+	lines := strings.Split("# T\n<!-- transcript: interactive -->\nSave it:\n\n<!-- transcript: file /tmp/primer/x.go -->\n```go\npackage main\n```\n", "\n")
+	info, err := parseTextInfo(lines)
+	require.NoError(t, err)
+	assert.True(t, info.interactive)
+	assert.Equal(t, []savedFile{{path: "/tmp/primer/x.go", content: "package main\n"}}, info.files)
+
+	_, err = parseTextInfo([]string{"<!-- transcript: file x -->", "text"})
+	assert.ErrorContains(t, err, "right before a fenced block")
+	assert.Error(t, saveFiles([]savedFile{{path: "/etc/x", content: ""}}, t.TempDir()), "only under /tmp")
 }

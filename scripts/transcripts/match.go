@@ -45,10 +45,14 @@ func matchLines(expected, actual []string) (bool, int) {
 	patterns := make([]*regexp.Regexp, len(expected))
 	for i, e := range expected {
 		if e != moreLines {
-			// A tab in the text is where the terminal put spaces.
-			patterns[i] = linePattern(expandTabs(e))
+			patterns[i] = linePattern(spaced(e))
 		}
 	}
+	normalized := make([]string, len(actual))
+	for i, a := range actual {
+		normalized[i] = spaced(a)
+	}
+	actual = normalized
 	furthest := 0
 	var match func(i, j int) bool
 	match = func(i, j int) bool {
@@ -79,9 +83,16 @@ func fixLines(expected, actual []string) []string {
 	out := make([]string, len(actual))
 	for j, a := range actual {
 		out[j] = a
-		if j < len(expected) && expected[j] != moreLines && linePattern(expandTabs(expected[j])).MatchString(a) {
+		if j < len(expected) && expected[j] != moreLines && linePattern(spaced(expected[j])).MatchString(spaced(a)) {
 			out[j] = expected[j]
 		}
 	}
 	return out
+}
+
+// spaced is a line as it is compared: the spaces and tabs that align
+// columns (which move when a PID has one digit more) count as one space,
+// and those at either end not at all.
+func spaced(line string) string {
+	return strings.Join(strings.Fields(line), " ")
 }

@@ -52,6 +52,9 @@ func TestMatchLines(t *testing.T) {
 		{[]string{"1.5 ms"}, []string{"<N> ms"}, false},
 		{[]string{"<N> ms"}, []string{"1.5 ms"}, true},
 		{[]string{"a.b"}, []string{"axb"}, false},
+		{[]string{"<PID> <PID> S sleep"}, []string{"   4960  4950 S    sleep"}, true},
+		{[]string{"NSpid:\t<PID>\t1"}, []string{"NSpid:  12345   1"}, true},
+		{[]string{"a b"}, []string{"ab"}, false},
 	}
 	for _, c := range cases {
 		ok, _ := matchLines(c.expected, c.actual)

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -54,15 +54,39 @@ func runBlock(b block, dir, scriptDir string, env []string) ([][]string, error) 
 	// error arrive in the order they were written. bash leads a new
 	// session, so whatever the block left running in the background is
 	// ended with its process group.
-	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 100})
+	ptmx, tty, err := pty.Open()
 	if err != nil {
 		return nil, err
 	}
+	defer ptmx.Close()
+	if err := pty.Setsize(ptmx, &pty.Winsize{Rows: 40, Cols: 100}); err != nil {
+		tty.Close()
+		return nil, err
+	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
+	if err := cmd.Start(); err != nil {
+		tty.Close()
+		return nil, err
+	}
+	// Our own copy of the terminal stays open until all the output is in:
+	// once the last process that holds it exits, Linux may answer EIO on
+	// the master before it has handed over what was written last.
+	var mu sync.Mutex
 	var out bytes.Buffer
 	copied := make(chan struct{})
 	go func() {
-		_, _ = io.Copy(&out, tty) // ends with EIO once no process holds the terminal
-		close(copied)
+		buf := make([]byte, 4096)
+		for {
+			n, err := ptmx.Read(buf)
+			mu.Lock()
+			out.Write(buf[:n])
+			mu.Unlock()
+			if err != nil {
+				close(copied)
+				return
+			}
+		}
 	}()
 	done := make(chan struct{})
 	go func() {
@@ -77,11 +101,17 @@ func runBlock(b block, dir, scriptDir string, env []string) ([][]string, error) 
 	}
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	<-done
-	select {
-	case <-copied:
-	case <-time.After(2 * time.Second): // a process outside the group still holds it
+	last := fmt.Sprintf(sentinel, len(b.commands))
+	for wait := time.Now().Add(2 * time.Second); time.Now().Before(wait); time.Sleep(10 * time.Millisecond) {
+		mu.Lock()
+		in := strings.Contains(out.String(), last)
+		mu.Unlock()
+		if in {
+			break
+		}
 	}
 	tty.Close()
+	ptmx.Close()
 	<-copied
 	text := strings.ReplaceAll(out.String(), "\r\n", "\n")
 	if timedOut {

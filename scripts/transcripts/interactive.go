@@ -116,6 +116,11 @@ func (t *terminal) run(command string, interrupt bool) ([]string, error) {
 		if end := strings.Index(text, prompt+"\n"); end >= 0 {
 			lines := splitLines(text[:end])
 			if interrupt {
+				// The terminal echoes ^C where the cursor is, and the
+				// shell's newline ends that line.
+				if len(lines) > 0 && lines[0] == "" {
+					lines = lines[1:]
+				}
 				lines = append([]string{ctrlC}, lines...)
 			}
 			return lines, nil

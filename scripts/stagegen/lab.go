@@ -48,18 +48,7 @@ func runLab(b book, args []string, out io.Writer) error {
 	dir := flags.String("o", "", "the workspace (default build/labs/SLUG)")
 	part := flags.String("part", "", "cut only this part (for the grader's self-test)")
 	reset := flags.Bool("reset", false, "start again: move a workspace with changes aside first")
-	var slugs []string
-	for {
-		if err := flags.Parse(args); err != nil {
-			return err
-		}
-		if flags.NArg() == 0 {
-			break
-		}
-		slugs = append(slugs, flags.Arg(0))
-		args = flags.Args()[1:]
-	}
-	slug, err := oneSlug("lab", slugs)
+	slug, err := parseSlugAndFlags(flags, args)
 	if err != nil {
 		return err
 	}

@@ -157,14 +157,13 @@ func oneSlug(cmd string, args []string) (string, error) {
 	return args[0], nil
 }
 
-// runStage handles `stage SLUG [-o DIR]`, with -o before or after the slug.
-func runStage(b book, args []string, out, warn io.Writer) error {
-	flags := flag.NewFlagSet("stage", flag.ContinueOnError)
-	dir := flags.String("o", "", "output folder (default build/stages/SLUG)")
+// parseSlugAndFlags parses a command's flags, which may come before or
+// after its one chapter slug, and returns the slug.
+func parseSlugAndFlags(flags *flag.FlagSet, args []string) (string, error) {
 	var slugs []string
 	for {
 		if err := flags.Parse(args); err != nil {
-			return err
+			return "", err
 		}
 		if flags.NArg() == 0 {
 			break
@@ -172,7 +171,14 @@ func runStage(b book, args []string, out, warn io.Writer) error {
 		slugs = append(slugs, flags.Arg(0))
 		args = flags.Args()[1:]
 	}
-	slug, err := oneSlug("stage", slugs)
+	return oneSlug(flags.Name(), slugs)
+}
+
+// runStage handles `stage SLUG [-o DIR]`, with -o before or after the slug.
+func runStage(b book, args []string, out, warn io.Writer) error {
+	flags := flag.NewFlagSet("stage", flag.ContinueOnError)
+	dir := flags.String("o", "", "output folder (default build/stages/SLUG)")
+	slug, err := parseSlugAndFlags(flags, args)
 	if err != nil {
 		return err
 	}

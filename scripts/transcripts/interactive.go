@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -37,9 +35,8 @@ const ctrlC = "^C"
 type terminal struct {
 	cmd  *exec.Cmd
 	tty  *os.File
-	mu   sync.Mutex
-	out  bytes.Buffer
-	done chan struct{}
+	out  *capture
+	seen int // how much of out the commands typed so far have consumed
 }
 
 func startTerminal(dir string, env []string) (*terminal, error) {
@@ -50,20 +47,7 @@ func startTerminal(dir string, env []string) (*terminal, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &terminal{cmd: cmd, tty: tty, done: make(chan struct{})}
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := tty.Read(buf)
-			t.mu.Lock()
-			t.out.Write(buf[:n])
-			t.mu.Unlock()
-			if err != nil {
-				close(t.done)
-				return
-			}
-		}
-	}()
+	t := &terminal{cmd: cmd, tty: tty, out: captureOutput(tty)}
 	// Wait for the first prompt, then turn the echo off: the reader does
 	// not see the commands twice.
 	if err := t.waitForPrompt(); err != nil {
@@ -79,27 +63,18 @@ func startTerminal(dir string, env []string) (*terminal, error) {
 
 // waitForPrompt waits until the shell has printed its first prompt.
 func (t *terminal) waitForPrompt() error {
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		t.mu.Lock()
-		ok := strings.Contains(t.out.String(), prompt+"\r\n") || strings.Contains(t.out.String(), prompt+"\n")
-		t.mu.Unlock()
-		if ok {
-			t.mu.Lock()
-			t.out.Reset()
-			t.mu.Unlock()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		text := t.out.String()
+		if i := strings.Index(text, prompt+"\r\n"); i >= 0 {
+			t.seen = i + len(prompt) + 2
 			return nil
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 	return fmt.Errorf("the interactive shell printed no prompt")
 }
 
 // run types one command and returns what it printed before the next prompt.
 func (t *terminal) run(command string, interrupt bool) ([]string, error) {
-	t.mu.Lock()
-	start := t.out.Len()
-	t.mu.Unlock()
 	if _, err := t.tty.WriteString(command + "\n"); err != nil {
 		return nil, err
 	}
@@ -107,13 +82,12 @@ func (t *terminal) run(command string, interrupt bool) ([]string, error) {
 	sentInterrupt := false
 	begun := time.Now()
 	for {
-		t.mu.Lock()
-		text := t.out.String()[start:]
-		t.mu.Unlock()
-		text = strings.ReplaceAll(text, "\r\n", "\n")
+		raw := t.out.String()[t.seen:]
+		text := strings.ReplaceAll(raw, "\r\n", "\n")
 		// The output ends at the next prompt (the one before the command
 		// was read already).
 		if end := strings.Index(text, prompt+"\n"); end >= 0 {
+			t.seen += strings.Index(raw, prompt+"\r\n") + len(prompt) + 2
 			lines := splitLines(text[:end])
 			if interrupt {
 				// The terminal echoes ^C where the cursor is, and the
@@ -133,7 +107,7 @@ func (t *terminal) run(command string, interrupt bool) ([]string, error) {
 			return nil, fmt.Errorf("`%s` did not finish in %s:\n%s", command, commandTimeout, text)
 		}
 		select {
-		case <-t.done:
+		case <-t.out.done:
 			return nil, fmt.Errorf("the shell ended during `%s`:\n%s", command, text)
 		case <-time.After(20 * time.Millisecond):
 		}
@@ -167,7 +141,7 @@ func (t *terminal) close() {
 	}
 	_ = t.cmd.Wait()
 	t.tty.Close()
-	<-t.done
+	<-t.out.done
 }
 
 // sessionOf reads the session id of a process, field 6 of /proc/PID/stat.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -72,22 +73,7 @@ func runBlock(b block, dir, scriptDir string, env []string) ([][]string, error) 
 	// Our own copy of the terminal stays open until all the output is in:
 	// once the last process that holds it exits, Linux may answer EIO on
 	// the master before it has handed over what was written last.
-	var mu sync.Mutex
-	var out bytes.Buffer
-	copied := make(chan struct{})
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := ptmx.Read(buf)
-			mu.Lock()
-			out.Write(buf[:n])
-			mu.Unlock()
-			if err != nil {
-				close(copied)
-				return
-			}
-		}
-	}()
+	out := captureOutput(ptmx)
 	done := make(chan struct{})
 	go func() {
 		_ = cmd.Wait() // a command's status is part of its output only when the text shows it
@@ -103,16 +89,13 @@ func runBlock(b block, dir, scriptDir string, env []string) ([][]string, error) 
 	<-done
 	last := fmt.Sprintf(sentinel, len(b.commands))
 	for wait := time.Now().Add(2 * time.Second); time.Now().Before(wait); time.Sleep(10 * time.Millisecond) {
-		mu.Lock()
-		in := strings.Contains(out.String(), last)
-		mu.Unlock()
-		if in {
+		if strings.Contains(out.String(), last) {
 			break
 		}
 	}
 	tty.Close()
 	ptmx.Close()
-	<-copied
+	<-out.done
 	text := strings.ReplaceAll(out.String(), "\r\n", "\n")
 	if timedOut {
 		return nil, fmt.Errorf("it did not finish in %s:\n%s", blockTimeout, text)
@@ -188,4 +171,37 @@ func expandTabs(line string) string {
 		col++
 	}
 	return b.String()
+}
+
+// capture collects what a terminal's master side reads, for other
+// goroutines to look at while it arrives.
+type capture struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	done chan struct{} // closed once the terminal answers an error (closed, or nobody holds it)
+}
+
+func captureOutput(r io.Reader) *capture {
+	c := &capture{done: make(chan struct{})}
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := r.Read(buf)
+			c.mu.Lock()
+			c.buf.Write(buf[:n])
+			c.mu.Unlock()
+			if err != nil {
+				close(c.done)
+				return
+			}
+		}
+	}()
+	return c
+}
+
+// String is everything read so far.
+func (c *capture) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.buf.String()
 }

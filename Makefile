@@ -23,6 +23,9 @@
 #   make test-labs         prove every lab's grader: the stubs fail, the book's code passes (as root)
 #   make transcripts-check run the console blocks of the texts and compare their output (as root)
 #   make transcripts       the same, and rewrite the texts' outputs from the run (as root)
+#   make test-vm [CH=slug] the integration tests of a stage on cgroup v2, in a QEMU VM, after the
+#                          chapter's cgroup v2 transcripts (as root)
+#   make transcripts-vm    the cgroup v2 transcripts of every text, each in a VM of its stage
 
 # sudo resets PATH, so look for Go where provision.sh puts it too.
 GO ?= $(shell PATH="$$PATH:/usr/local/go/bin" command -v go)
@@ -88,6 +91,15 @@ test-stage: stage $(IMAGE)
 .PHONY: test-vm
 test-vm: $(IMAGE)
 	GO=$(GO) IMAGE=$(IMAGE) scripts/vm/run.sh $(CH)
+
+# The console blocks that need cgroup v2 (<!-- transcript: cgroup v2 -->),
+# each text's in a VM of its own stage, without the integration tests.
+.PHONY: transcripts-vm
+transcripts-vm: $(IMAGE)
+	@for text in $$(grep -l -x -F '<!-- transcript: cgroup v2 -->' chapters/*/README.md labs/*/README.md | sort -u); do \
+		dir=$$(basename $$(dirname $$text)); \
+		GO=$(GO) IMAGE=$(IMAGE) VM_RUN=transcripts scripts/vm/run.sh $${dir#*-} || exit 1; \
+	done
 
 # The final source's mydocker, into build/mydocker (the demo runs it; the
 # chapters build theirs inside their stage). Nothing is installed.

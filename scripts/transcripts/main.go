@@ -38,6 +38,9 @@ func main() {
 	fix := flag.Bool("fix", false, "rewrite the texts' outputs from the run")
 	image := flag.String("image", "build/images/busybox.tar", "the busybox image the transcripts run")
 	list := flag.String("texts-from", "", "run the texts listed in this file (one a line, # comments)")
+	flag.StringVar(&opts.bins, "bins", "", "take the stage's mydocker, mydocker-faults and probe from this directory "+
+		"instead of building them (for texts of one stage, in the test VM)")
+	flag.BoolVar(&opts.cgroupOnly, "cgroup-only", false, "run only the blocks that need this host's cgroup version (in the test VM)")
 	flag.Parse()
 	texts := flag.Args()
 	if *list != "" {
@@ -47,14 +50,30 @@ func main() {
 			os.Exit(1)
 		}
 	}
-	if err := run(*fix, *image, texts); err != nil {
+	opts.fix, opts.image = *fix, *image
+	if err := run(opts, texts); err != nil {
 		fmt.Fprintln(os.Stderr, "transcripts:", err)
 		os.Exit(1)
 	}
 }
 
-func run(fix bool, image string, only []string) error {
+// options are the checker's flags.
+type options struct {
+	fix        bool
+	image      string
+	bins       string // prebuilt stage binaries ("": build each text's stage)
+	cgroupOnly bool   // only the blocks marked with this host's cgroup version
+}
+
+var opts options
+
+func run(opts options, only []string) error {
+	fix := opts.fix
 	if err := checkSandbox(); err != nil {
+		return err
+	}
+	host, err := hostCgroupVersion()
+	if err != nil {
 		return err
 	}
 	files, err := textFiles(only)
@@ -65,7 +84,7 @@ func run(fix bool, image string, only []string) error {
 	if err != nil {
 		return err
 	}
-	image, err = filepath.Abs(image)
+	image, err := filepath.Abs(opts.image)
 	if err != nil {
 		return err
 	}
@@ -76,6 +95,7 @@ func run(fix bool, image string, only []string) error {
 	bins := map[string]string{}
 	failed := 0
 	var report []string
+	var total counts
 	for _, file := range files {
 		slug, err := stageOf(file)
 		if err != nil {
@@ -85,17 +105,28 @@ func run(fix bool, image string, only []string) error {
 		if err != nil {
 			return err
 		}
-		toRun := 0
-		for _, b := range blocks {
-			if b.skip == "" {
+		toRun, elsewhere := 0, 0
+		for i := range blocks {
+			switch b := &blocks[i]; {
+			case b.skip != "":
+			case b.cgroup != "" && b.cgroup != host:
+				b.skip, b.elsewhere = "it needs cgroup "+b.cgroup, true
+				elsewhere++
+			case opts.cgroupOnly && b.cgroup == "":
+				b.skip = "the host runs it"
+			default:
 				toRun++
 			}
 		}
-		report = append(report, fmt.Sprintf("%-36s %3d checked, %2d not run", file, toRun, len(blocks)-toRun))
+		report = append(report, reportLine(file, slug, host, opts.cgroupOnly, toRun, elsewhere, blocks))
+		total.add(toRun, elsewhere, len(blocks))
 		if toRun == 0 {
 			continue
 		}
 		env := os.Environ()
+		if slug != "" && opts.bins != "" {
+			bins[slug] = opts.bins
+		}
 		if slug != "" {
 			if bins[slug] == "" {
 				if bins[slug], err = stageBinaries(goBin, slug, filepath.Join(work, slug)); err != nil {
@@ -159,11 +190,70 @@ func run(fix bool, image string, only []string) error {
 	for _, line := range report {
 		fmt.Println("  " + line)
 	}
+	if !opts.cgroupOnly {
+		fmt.Println("  " + total.String())
+	}
 	if failed > 0 && !fix {
 		return fmt.Errorf("%d command(s) print something else than their text says: fix the code or the text "+
 			"(make transcripts rewrites the texts from a run)", failed)
 	}
 	return nil
+}
+
+// reportLine counts a text's blocks: those checked here, those that need
+// the other cgroup version (a v2 block runs in the test VM), and those
+// marked as not run.
+func reportLine(file, slug, host string, cgroupOnly bool, checked, elsewhere int, blocks []block) string {
+	if cgroupOnly {
+		return fmt.Sprintf("%-36s %3d checked on cgroup %s", file, checked, host)
+	}
+	notRun := 0
+	for _, b := range blocks {
+		if b.skip != "" && !b.elsewhere {
+			notRun++
+		}
+	}
+	line := fmt.Sprintf("%-36s %3d checked, %2d not run", file, checked, notRun)
+	switch {
+	case elsewhere > 0 && host == "v1":
+		line += fmt.Sprintf(", %2d on cgroup v2 (make test-vm CH=%s)", elsewhere, slug)
+	case elsewhere > 0:
+		line += fmt.Sprintf(", %2d on cgroup v1 only", elsewhere)
+	}
+	return line
+}
+
+// counts add up the blocks of every text.
+type counts struct{ checked, elsewhere, all int }
+
+func (c *counts) add(checked, elsewhere, all int) {
+	c.checked += checked
+	c.elsewhere += elsewhere
+	c.all += all
+}
+
+// String says how many blocks are checked, here or on the other cgroup
+// version, of all.
+func (c counts) String() string {
+	if c.all == 0 {
+		return "no console blocks"
+	}
+	return fmt.Sprintf("all texts: %d of %d blocks checked here, %d on the other cgroup version: %.0f%% checked",
+		c.checked, c.all, c.elsewhere, 100*float64(c.checked+c.elsewhere)/float64(c.all))
+}
+
+// hostCgroupVersion is "v2" where /sys/fs/cgroup is the unified hierarchy,
+// and "v1" elsewhere (hybrid hosts included: mydocker drives their v1
+// controllers).
+func hostCgroupVersion() (string, error) {
+	var st unix.Statfs_t
+	if err := unix.Statfs("/sys/fs/cgroup", &st); err != nil {
+		return "", fmt.Errorf("cannot tell this host's cgroup version: %w", err)
+	}
+	if st.Type == unix.CGROUP2_SUPER_MAGIC {
+		return "v2", nil
+	}
+	return "v1", nil
 }
 
 // checkBlock runs one block and compares each command's output with the

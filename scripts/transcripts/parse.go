@@ -10,10 +10,13 @@ import (
 // block is one ```console block of a text: the commands a reader types and
 // what they print.
 type block struct {
-	file     string
-	line     int    // of the opening fence, 1-based
-	skip     string // why the block is not run ("" if it is)
-	commands []command
+	file   string
+	line   int    // of the opening fence, 1-based
+	skip   string // why the block is not run ("" if it is)
+	cgroup string // "v1" or "v2": the cgroup version the block needs ("" for either)
+	// elsewhere: skipped because it needs the other cgroup version
+	elsewhere bool
+	commands  []command
 	// start and end are the indexes, in the file's lines, of the block's
 	// first and last line inside the fences (for rewriting).
 	start, end int
@@ -28,7 +31,7 @@ type command struct {
 }
 
 // directive is the HTML comment that may come right before a block:
-// <!-- transcript: not run: REASON -->.
+// <!-- transcript: not run: REASON --> or <!-- transcript: cgroup v2 -->.
 var directive = regexp.MustCompile(`^<!-- transcript: (.*) -->$`)
 
 // parseFile reads every console block of a Markdown file.
@@ -45,11 +48,9 @@ func parseFile(path string) ([]block, []string, error) {
 		}
 		b := block{file: path, line: i + 1, start: i + 1}
 		if m := directive.FindStringSubmatch(previousNonBlank(lines, i)); m != nil {
-			reason, ok := strings.CutPrefix(m[1], "not run: ")
-			if !ok || strings.TrimSpace(reason) == "" {
-				return nil, nil, fmt.Errorf("%s:%d: write the directive as <!-- transcript: not run: REASON -->", path, i)
+			if err := b.applyDirective(m[1]); err != nil {
+				return nil, nil, fmt.Errorf("%s:%d: %w", path, i, err)
 			}
-			b.skip = reason
 		}
 		j := i + 1
 		for j < len(lines) && strings.TrimSpace(lines[j]) != "```" {
@@ -61,6 +62,25 @@ func parseFile(path string) ([]block, []string, error) {
 		i = j
 	}
 	return blocks, lines, nil
+}
+
+// applyDirective takes the directive right before a block: why it is not
+// run, or the cgroup version it needs (the checker runs a v2 block only on
+// a cgroup v2 host, such as the test VM, and a v1 block only on a v1 one).
+func (b *block) applyDirective(arg string) error {
+	if version, ok := strings.CutPrefix(arg, "cgroup "); ok {
+		if version != "v1" && version != "v2" {
+			return fmt.Errorf("write the directive as <!-- transcript: cgroup v1 --> or <!-- transcript: cgroup v2 -->")
+		}
+		b.cgroup = version
+		return nil
+	}
+	reason, ok := strings.CutPrefix(arg, "not run: ")
+	if !ok || strings.TrimSpace(reason) == "" {
+		return fmt.Errorf("write the directive as <!-- transcript: not run: REASON -->, or <!-- transcript: cgroup v2 -->")
+	}
+	b.skip = reason
+	return nil
 }
 
 func previousNonBlank(lines []string, i int) string {

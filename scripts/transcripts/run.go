@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -37,8 +38,8 @@ func runBlock(b block, dir, scriptDir string, env []string) ([][]string, error) 
 	defer cancel()
 	// From a file, not as the text of -c: the commands must not show in
 	// the shell's own arguments, which ps and pgrep in the texts would
-	// find. Evaluated by a shell whose $0 is "bash", so that its messages
-	// start with "bash:", as a reader's shell's do.
+	// find. Evaluated by a shell whose $0 is blockShell, whose messages
+	// splitOutputs makes a reader's shell's (readerShellMessage).
 	file, err := os.CreateTemp(scriptDir, "block-*.sh")
 	if err != nil {
 		return nil, err
@@ -48,7 +49,7 @@ func runBlock(b block, dir, scriptDir string, env []string) ([][]string, error) 
 		return nil, err
 	}
 	file.Close()
-	cmd := exec.Command("bash", "--noprofile", "--norc", "-c", `eval "$(cat "$1")"`, "bash", file.Name())
+	cmd := exec.Command("bash", "--noprofile", "--norc", "-c", `eval "$(cat "$1")"`, blockShell, file.Name())
 	cmd.Dir, cmd.Env = dir, append(env, "TERM=dumb")
 	// On a terminal of its own, as the reader's commands are: programs
 	// such as ls lay out their output for one, and standard output and
@@ -103,6 +104,24 @@ func runBlock(b block, dir, scriptDir string, env []string) ([][]string, error) 
 	return splitOutputs(text, len(b.commands))
 }
 
+// blockShell is the $0 of the shell that runs a block: a name of its own,
+// so that its messages can be told from those of a bash the commands start.
+const blockShell = "transcript-bash"
+
+// blockShellMessage is the start of the block shell's own messages. Reading
+// a script, bash puts the script's line in them ("line 8:"); a reader's
+// interactive shell does not.
+var blockShellMessage = regexp.MustCompile(`^` + blockShell + `: (line [0-9]+: )?`)
+
+// readerShellMessage is a message of the block's shell as a reader's
+// interactive bash words it; other lines are left as they are.
+func readerShellMessage(line string) string {
+	if loc := blockShellMessage.FindStringIndex(line); loc != nil {
+		return "bash: " + line[loc[1]:]
+	}
+	return line
+}
+
 // splitOutputs cuts the shell's output at the sentinels.
 func splitOutputs(out string, n int) ([][]string, error) {
 	outputs := make([][]string, n)
@@ -117,7 +136,7 @@ func splitOutputs(out string, n int) ([][]string, error) {
 		text := out[b+len(begin) : e]
 		if text != "" {
 			for _, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
-				outputs[i] = append(outputs[i], expandTabs(line))
+				outputs[i] = append(outputs[i], expandTabs(readerShellMessage(line)))
 			}
 		}
 	}

@@ -90,3 +90,25 @@ func TestTextDirectives(t *testing.T) {
 	assert.ErrorContains(t, err, "right before a fenced block")
 	assert.Error(t, saveFiles([]savedFile{{path: "/etc/x", content: ""}}, t.TempDir()), "only under /tmp")
 }
+
+func TestBlockShellMessagesReadAsAReadersShell(t *testing.T) {
+	assert.Equal(t, "bash: demo/memory.max: Permission denied",
+		readerShellMessage(blockShell+": line 8: demo/memory.max: Permission denied"))
+	assert.Equal(t, "bash: nosuch: command not found", readerShellMessage(blockShell+": nosuch: command not found"))
+	inner := "bash: line 1: echo: write error: Device or resource busy"
+	assert.Equal(t, inner, readerShellMessage(inner), "a bash the commands start keeps its own words")
+}
+
+func TestCgroupDirective(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "README.md")
+	text := "<!-- transcript: cgroup v2 -->\n```console\n$ true\n```\n<!-- transcript: cgroup v3 -->\n```console\n$ true\n```\n"
+	require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
+	_, _, err := parseFile(path)
+	assert.ErrorContains(t, err, "cgroup v1 --> or")
+	require.NoError(t, os.WriteFile(path, []byte(text[:strings.Index(text, "<!-- transcript: cgroup v3")]), 0o644))
+	blocks, _, err := parseFile(path)
+	require.NoError(t, err)
+	require.Len(t, blocks, 1)
+	assert.Equal(t, "v2", blocks[0].cgroup)
+	assert.Empty(t, blocks[0].skip)
+}

@@ -3,6 +3,10 @@
 # busybox with its applets, the kernel modules, scripts/vm/init as /init, and
 # in /tests the stage's mydocker, probe and integration test binary (static,
 # built on this host) with a copy of busybox, for MYDOCKER_TEST_BINARIES.
+# When the stage's chapter (or its lab) has console blocks marked
+# <!-- transcript: cgroup v2 -->, /tests/book holds those texts, the
+# transcripts checker and its sandbox script, and /bin/bash a static bash
+# (Debian's bash-static), for the VM to run them (docs/transcripts.md).
 #
 # Usage: scripts/vm/build-initramfs.sh KERNEL_DIR OUTPUT [SLUG]
 #   KERNEL_DIR  what fetch-kernel.sh printed
@@ -53,6 +57,22 @@ tests=$(pwd)/$root/tests
 	"$GO" test -c -trimpath -ldflags='-s -w' -o "$tests/integration.test" ./mydocker/integration
 )
 cp "$busybox" "$tests/busybox"
+
+# The stage's texts with blocks that need cgroup v2, and what runs them.
+[ -n "$slug" ] || slug=$(basename "$stage")
+texts=()
+for text in chapters/[0-9]*-"$slug"/README.md labs/[0-9]*-"$slug"/README.md; do
+	[ -f "$text" ] && grep -q '^<!-- transcript: cgroup v2 -->$' "$text" && texts+=("$text")
+done
+if ((${#texts[@]})); then
+	bash=$(command -v bash-static) || { echo "no bash-static: apt-get install bash-static" >&2 && exit 1; }
+	cp "$bash" "$root/bin/bash"
+	for text in "${texts[@]}"; do
+		install -D -m 0644 "$text" "$tests/book/$text"
+	done
+	install -D -m 0755 scripts/transcripts/sandbox.sh "$tests/book/scripts/transcripts/sandbox.sh"
+	CGO_ENABLED=0 "$GO" build -trimpath -ldflags='-s -w' -o "$tests/transcripts" ./scripts/transcripts
+fi
 # The busybox image the tests' containers run, from the rootfs chapter on
 # (scripts/image/busybox.sh; make test-vm passes it as IMAGE).
 if [ -n "${IMAGE:-}" ]; then

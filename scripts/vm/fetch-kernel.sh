@@ -48,6 +48,7 @@ command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
 [ "$(dpkg-query -W -f='${Status}' busybox-static 2>/dev/null)" = "install ok installed" ] || need+=(busybox-static)
 command -v depmod >/dev/null || need+=(kmod)
 command -v xz >/dev/null || need+=(xz-utils)
+command -v bash-static >/dev/null || need+=(bash-static) # runs the cgroup v2 transcripts in the VM
 if ((${#need[@]})); then
 	[ "$(id -u)" = 0 ] || die "missing ${need[*]}: run as root, or apt-get install ${need[*]}"
 	log "installing ${need[*]}"

@@ -9,6 +9,8 @@
 #   VM_CACHE       download cache (default build/vm-cache)
 #   VM_TIMEOUT     seconds before the VM is killed (default 600)
 #   VM_TEST_ARGS   extra flags for the test binary, e.g. -test.run=TestHostname
+#   VM_RUN         all (default): the chapter's cgroup v2 transcripts, then
+#                  the integration tests; tests or transcripts: one of them
 #   STAGE_DIR      test this source tree (absolute, or relative to the
 #                  repository) instead of a generated stage
 set -euo pipefail
@@ -35,6 +37,7 @@ kernel=$kdir/vmlinux
 [ -f "$kernel" ] || kernel=$kdir/vmlinuz
 append="console=ttyS0 quiet panic=-1 cgroup_no_v1=all"
 [ -z "${VM_TEST_ARGS:-}" ] || append+=" MYDOCKER_TEST_ARGS=\"$VM_TEST_ARGS\""
+[ -z "${VM_RUN:-}" ] || append+=" MYDOCKER_VM_RUN=$VM_RUN"
 echo "[vm] booting kernel $(cat "$kdir/version") (timeout ${timeout}s)"
 start=$(now)
 set +e
@@ -60,9 +63,14 @@ if [ -z "$result" ]; then
 	fi
 	exit 1
 fi
+case ${VM_RUN:-all} in
+transcripts) what="the cgroup v2 transcripts" ;;
+tests) what="the integration tests" ;;
+*) what="the cgroup v2 transcripts and the integration tests" ;;
+esac
 if [ "$result" = 0 ]; then
-	echo "[vm] PASS: the integration tests passed on cgroup v2"
+	echo "[vm] PASS: $what passed on cgroup v2"
 else
-	echo "[vm] FAIL: the integration tests exited with status $result"
+	echo "[vm] FAIL: $what exited with status $result"
 fi
 exit "$result"

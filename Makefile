@@ -107,7 +107,7 @@ build:
 	CGO_ENABLED=0 $(GO) build -o build/mydocker ./mydocker
 
 demo: build image
-	build/mydocker run -h demo -m 64m busybox sh -c 'hostname; ps; ls /'
+	build/mydocker run --rm -h demo -m 64m busybox sh -c 'hostname; ps; ls /'
 
 # The busybox image, made from Debian's busybox-static package: no Docker
 # and no registry needed.

@@ -39,8 +39,13 @@ func newApp() *cli.App {
 				Usage: "the state root: where images and containers are kept",
 			},
 		},
-		Before:         setUpLogging,
-		Commands:       []*cli.Command{runCommand(), initCommand()},
+		Before: setUpLogging,
+		//book:replace namespaces detach
+		// Commands:       []*cli.Command{runCommand(), initCommand()},
+		//book:end
+		//book:add detach
+		Commands: []*cli.Command{runCommand(), psCommand(), logsCommand(), inspectCommand(), rmCommand(), initCommand()},
+		//book:end
 		Action:         noCommand,
 		ExitErrHandler: func(*cli.Context, error) {}, // exit codes are decided in exitCode
 		OnUsageError:   usageError,

@@ -4,12 +4,14 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/mydocker-book/mydocker/mydocker/container"
+	"github.com/mydocker-book/mydocker/mydocker/state"
 )
 
 func runCommand() *cli.Command {
@@ -29,6 +31,11 @@ func runCommand() *cli.Command {
 			&cli.BoolFlag{Name: "interactive", Aliases: []string{"i"}, Usage: "keep standard input open"},
 			&cli.BoolFlag{Name: "tty", Aliases: []string{"t"}, Usage: "give the container this terminal"},
 			&cli.StringFlag{Name: "hostname", Aliases: []string{"h"}, Usage: "the container's hostname (default: its id)"},
+			//book:add detach
+			&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "run the container in the background and print its id"},
+			&cli.StringFlag{Name: "name", Usage: "give the container a name"},
+			&cli.BoolFlag{Name: "rm", Usage: "remove the container once it has exited"},
+			//book:end
 			//book:add volumes
 			&cli.GenericFlag{Name: "volume", Aliases: []string{"v"}, Value: &exactValues{}, Usage: "bind a host directory: HOST:CONTAINER[:ro] (repeatable)"},
 			//book:end
@@ -49,6 +56,18 @@ func runContainer(ctx *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	//book:add detach
+	switch {
+	case cfg.Detach && os.Getenv(container.MonitorEnv) != "":
+		return silentExit(container.Monitor(cfg))
+	case cfg.Detach:
+		if err := container.RunDetached(cfg); err != nil {
+			return err
+		}
+		fmt.Println(cfg.ID)
+		return nil
+	}
+	//book:end
 	status, err := container.Run(cfg)
 	if err != nil {
 		return err
@@ -71,6 +90,13 @@ func configFromFlags(ctx *cli.Context) (container.Config, error) {
 		return container.Config{}, errors.New("run needs root, because creating namespaces needs CAP_SYS_ADMIN: use sudo mydocker run ...")
 	}
 	id := container.NewID()
+	//book:add detach
+	// The monitor of `run -d` parses the same arguments, for the id that
+	// `run -d` chose (container/detach.go).
+	if monitorOf := os.Getenv(container.MonitorEnv); monitorOf != "" && ctx.Bool("detach") {
+		id = monitorOf
+	}
+	//book:end
 	hostname := ctx.String("hostname")
 	if hostname == "" {
 		hostname = container.ShortID(id)
@@ -92,7 +118,23 @@ func configFromFlags(ctx *cli.Context) (container.Config, error) {
 		TTY:         ctx.Bool("tty"),
 		Debug:       ctx.Bool("debug"),
 		StateRoot:   ctx.String("root"),
+		//book:add detach
+		Detach:     ctx.Bool("detach"),
+		AutoRemove: ctx.Bool("rm"),
+		//book:end
 	}
+	//book:add detach
+	if ctx.IsSet("name") {
+		name, err := state.CheckName(ctx.String("name"))
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Name = name
+	}
+	if cfg.Detach && cfg.TTY {
+		return cfg, errors.New("-d with -t is not supported yet: drop -t, or run in the foreground")
+	}
+	//book:end
 	//book:add volumes
 	for _, spec := range *ctx.Generic("volume").(*exactValues) {
 		v, err := container.ParseVolume(spec)

@@ -13,9 +13,14 @@ import (
 // What mydocker works out from it (paths, the cgroup) belongs to the
 // Container; what the init needs to know travels as an initConfig.
 type Config struct {
-	ID          string   // 64 hex digits, as Docker's
-	Args        []string // the user's command, exactly as typed
-	Hostname    string
+	ID       string   // 64 hex digits, as Docker's
+	Args     []string // the user's command, exactly as typed
+	Hostname string
+	//book:add detach
+	Name       string // --name, "" for none
+	Detach     bool   // -d: the container runs in the background, watched by a monitor
+	AutoRemove bool   // --rm: nothing is kept once it has exited
+	//book:end
 	Interactive bool   // keep standard input open
 	TTY         bool   // the container gets a terminal
 	Debug       bool   // trace every kernel-level step
@@ -41,7 +46,7 @@ type Config struct {
 	// Seccomp is the compiled seccomp filter, as the kernel's array of
 	// struct sock_filter (seccomp.Encode), made by mydocker run and loaded
 	// by the init: none when empty (unconfined, --privileged).
-	Seccomp string
+	Seccomp string `json:"-"`
 	//book:end
 }
 

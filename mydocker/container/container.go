@@ -3,6 +3,7 @@
 package container
 
 import (
+	"io"
 	"os"
 	"os/exec"
 	"time"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/mydocker-book/mydocker/mydocker/cgroups"
 	"github.com/mydocker-book/mydocker/mydocker/faults"
+	"github.com/mydocker-book/mydocker/mydocker/logs"
 	"github.com/mydocker-book/mydocker/mydocker/state"
 )
 
@@ -38,6 +40,12 @@ type Container struct {
 	//book:add cgroups
 	cgroup          cgroups.Cgroup
 	privateCgroupNS bool // the container gets a cgroup namespace of its own
+	//book:end
+	//book:add detach
+	nameReserved   bool           // its --name links to it in names/
+	log            *logs.File     // a detached container's output, in Docker's json-file format
+	stdout, stderr io.WriteCloser // the log's two streams
+	stdin          io.WriteCloser // with -d -i: the input kept open, empty
 	//book:end
 }
 
@@ -108,6 +116,9 @@ func (c *Container) Delete() {
 		restoreForeground(c.Config)
 		c.init = nil
 	}
+	//book:add detach
+	c.closeLog()
+	//book:end
 	//book:add proc
 	if c.stopForwarding != nil {
 		c.stopForwarding()
@@ -129,7 +140,12 @@ func (c *Container) Delete() {
 		c.cgroup = nil
 	}
 	//book:end
-	c.removeDirectory()
+	//book:replace namespaces detach
+	// c.removeDirectory()
+	//book:end
+	//book:add detach
+	c.removeOrKeep()
+	//book:end
 	//book:add proc
 	c.stopCatchingSignals()
 	//book:end proc

@@ -42,6 +42,10 @@ func (c *Container) createSteps() []step {
 		//book:end
 		{"sweep", c.sweepDeadContainers},
 		{"directory", c.makeDirectory},
+		//book:add detach
+		{"name", c.reserveName},
+		{"log", c.makeLog},
+		//book:end
 		//book:add rootfs
 		{"rootfs", c.makeRootfs},
 		//book:end
@@ -59,6 +63,9 @@ func (c *Container) createSteps() []step {
 		//book:end
 		//book:add cgroups
 		{"join", c.joinCgroup},
+		//book:end
+		//book:add detach
+		{"record", c.saveRecord},
 		//book:end
 		{"created", c.markCreated},
 	}
@@ -163,6 +170,13 @@ func (c *Container) startInit() error {
 		return err
 	}
 	c.pipes = pipes
+	//book:add detach
+	if c.Detach {
+		if err := c.sendOutputToLog(cmd); err != nil {
+			return err
+		}
+	}
+	//book:end detach
 	if err := startProcess(cmd); err != nil {
 		return err
 	}
@@ -170,7 +184,7 @@ func (c *Container) startInit() error {
 	return c.recordInit()
 }
 
-//book:end
+//book:end proc
 
 // recordInit notes the init's PID in the state, with its start time, so
 // that a later reader can tell the init from a process that got its PID

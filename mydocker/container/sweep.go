@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
@@ -26,8 +27,8 @@ import (
 // container's directory, from its directory step to the end of Delete; the
 // kernel drops a process's locks when it dies, however it dies, and a PID
 // could be reused, a lock cannot. The detach chapter replaces this sweep
-// with real state handling: there, containers outlive their run on
-// purpose.
+// with real state handling (Reconcile): there, containers outlive their
+// run on purpose.
 
 // containersLock guards the list of containers: a run takes it shared
 // while it makes and locks its directory, the sweep takes it exclusive, so
@@ -44,7 +45,12 @@ func (c *Container) sweepDeadContainers() error {
 		logrus.Warnf("looking for containers left by killed runs: %v", err)
 	}
 	for _, d := range dead {
-		removeDeadContainer(d)
+		//book:replace namespaces detach
+		// removeDeadContainer(d)
+		//book:end
+		//book:add detach
+		settleDeadContainer(c.StateRoot, d)
+		//book:end
 	}
 	//book:add overlay
 	if err := image.RemoveStaleUnpacks(c.StateRoot); err != nil {
@@ -109,7 +115,73 @@ func removeDeadContainer(dir *os.File) {
 	if err := os.RemoveAll(dir.Name()); err != nil {
 		logrus.Warnf("removing the directory of a killed run %s: %v; remove it by hand", dir.Name(), err)
 	}
+	//book:add detach
+	// The name goes after the directory: a name whose directory is gone
+	// is free again (state.ReserveName).
+	stateRoot, id := filepath.Dir(filepath.Dir(dir.Name())), filepath.Base(dir.Name())
+	if name := state.NameOf(stateRoot, id); name != "" {
+		_ = state.ReleaseName(stateRoot, name, id)
+	}
+	//book:end
 }
+
+//book:add detach
+
+// Reconcile settles what killed runs and monitors left, before a command
+// reads the containers (ps, logs, inspect, rm): the next command after a
+// SIGKILL recognises it, and says it truthfully.
+func Reconcile(stateRoot string) {
+	dead, err := deadContainers(stateRoot)
+	if err != nil {
+		logrus.Warnf("looking for containers left by killed runs: %v", err)
+	}
+	for _, d := range dead {
+		settleDeadContainer(stateRoot, d)
+	}
+	if err := state.ReleaseStaleNames(stateRoot); err != nil {
+		logrus.Warnf("%v", err)
+	}
+}
+
+// settleDeadContainer handles a container directory no mydocker holds.
+// A stopped container is a record, left as it is. One that never got to
+// created was never shown to anyone: it goes. One that was created or
+// running lost the mydocker that watched it, and with it its init (the
+// parent-death signal): it becomes a stopped container without an exit
+// code, which says why (or goes, with --rm).
+func settleDeadContainer(stateRoot string, dir *os.File) {
+	st, err := state.Load(dir.Name())
+	cfg, recordErr := loadRecord(dir.Name())
+	switch {
+	case err == nil && st.Status == state.Stopped:
+		dir.Close()
+	case err != nil || st.Status == state.Creating || recordErr != nil || cfg.AutoRemove:
+		removeDeadContainer(dir)
+	default:
+		recordKilled(dir, st)
+	}
+}
+
+// recordKilled releases what a killed run's container still holds, its
+// cgroup, and records it as stopped, for good.
+func recordKilled(dir *os.File, st state.State) {
+	defer dir.Close()
+	if st.Cgroup != "" {
+		if err := destroyCgroup(st.Cgroup); err != nil {
+			logrus.Warnf("removing the cgroup of a killed run: %v", err)
+			return // the next command tries again
+		}
+	}
+	logrus.Debugf("container %s: the mydocker that watched it was killed; recording it as stopped", st.ID)
+	now := time.Now()
+	st.Status, st.Finished, st.ExitCode, st.Pid, st.Cgroup = state.Stopped, &now, nil, 0, ""
+	st.Error = "the mydocker process that watched the container was killed, and the container with it: its exit status is unknown"
+	if err := state.Note(dir.Name(), st); err != nil {
+		logrus.Warnf("%v", err)
+	}
+}
+
+//book:end
 
 //book:add cgroups
 

@@ -30,6 +30,10 @@ var createSteps = []string{
 	//book:end
 	"sweep",
 	"directory",
+	//book:add detach
+	"name",
+	"log",
+	//book:end
 	//book:add rootfs
 	"rootfs",
 	//book:end
@@ -47,6 +51,9 @@ var createSteps = []string{
 	//book:end
 	//book:add cgroups
 	"join",
+	//book:end
+	//book:add detach
+	"record",
 	//book:end
 	"created",
 }

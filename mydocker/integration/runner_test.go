@@ -96,6 +96,9 @@ func (e *env) command(ctx context.Context, args ...string) *exec.Cmd {
 // tests write "run [FLAGS] -- CMD", and from the rootfs chapter on, run
 // wants "run [FLAGS] IMAGE CMD" ("--" only ends the flags).
 func withImage(args []string) []string {
+	//book:add detach
+	args = withRm(args)
+	//book:end
 	//book:add rootfs
 	if i := slices.Index(args, "--"); i >= 0 && slices.Contains(args[:i], "run") {
 		return slices.Concat(args[:i+1], []string{testImageName}, args[i+1:])
@@ -103,6 +106,32 @@ func withImage(args []string) []string {
 	//book:end
 	return args
 }
+
+//book:add detach
+
+// withRm adds --rm to a foreground run: from the detach chapter on, a
+// container stays after it has exited, until rm, and the earlier chapters'
+// tests expect nothing to be left. A test that wants the container kept
+// says --keep, which only the harness knows.
+func withRm(args []string) []string {
+	i := slices.Index(args, "run")
+	if i < 0 {
+		return args
+	}
+	flags := args[i+1:]
+	if end := slices.Index(flags, "--"); end >= 0 {
+		flags = flags[:end]
+	}
+	if k := slices.Index(flags, "--keep"); k >= 0 {
+		return slices.Concat(args[:i+1+k], args[i+2+k:])
+	}
+	if slices.Contains(flags, "-d") || slices.Contains(flags, "--detach") || slices.Contains(flags, "--rm") {
+		return args
+	}
+	return slices.Concat(args[:i+1], []string{"--rm"}, args[i+1:])
+}
+
+//book:end
 
 // mydocker runs mydocker with args and waits for it.
 func (e *env) mydocker(args ...string) result {

@@ -42,6 +42,11 @@ type State struct {
 	Started      *time.Time `json:"started,omitempty"`
 	Finished     *time.Time `json:"finished,omitempty"`
 	ExitCode     *int       `json:"exitCode,omitempty"` // as a shell shows it: 128+N for signal N
+	//book:add detach
+	// Error says why a stopped container has no exit code: the mydocker
+	// that watched it was killed before it could record one (Reconcile).
+	Error string `json:"error,omitempty"`
+	//book:end
 }
 
 // FileName is the state file's name in the container's directory.

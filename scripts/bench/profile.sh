@@ -40,6 +40,8 @@ trap 'rm -f "$trace" "$times" "$json"' EXIT
 events=sched:sched_process_exec,sched:sched_process_exit,read,mkdirat,clone,mount,pivot_root,seccomp,capset,close_range,unlinkat
 hardened=0
 case $("$mydocker" run --help) in *cap-add*) hardened=1 ;; esac
+rm_flag="" # from the detach chapter on, what keeps no stopped container
+case $("$mydocker" run --help) in *--rm*) rm_flag=--rm ;; esac
 if [ "$hardened" = 1 ]; then
 	marks="start mkdir clone init mount pivot seccomp capset closed cmd exit rm0 rm1 end"
 else
@@ -48,7 +50,7 @@ fi
 
 for _ in $(seq "$runs"); do
 	perf trace -f -T -e "$events" -o "$trace" -- \
-		"$mydocker" --root "$root" run --cgroup-parent "$parent" busybox true
+		"$mydocker" --root "$root" run $rm_flag --cgroup-parent "$parent" busybox true
 	# One line per run: the step durations (ms), the total, and the time
 	# spent hashing. Lines may come slightly out of order (perf keeps one
 	# buffer per CPU), so each mark is the first (or last) event by time.

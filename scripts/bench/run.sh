@@ -94,6 +94,12 @@ case $("$out/mydocker" run --help) in
 *) hardened=0 mydocker_hardening="none yet" ;;
 esac
 
+# From the detach chapter on, a container stays after it has exited unless
+# it is run with --rm (as Docker's do): a thousand runs would leave a
+# thousand, and every run would step over them.
+rm_flag=""
+case $("$out/mydocker" run --help) in *--rm*) rm_flag=--rm ;; esac
+
 # --- 2. the image, in a private state root ------------------------------------
 image=build/images/busybox.tar
 [ -f "$image" ] || scripts/image/busybox.sh "$image"
@@ -113,7 +119,7 @@ jq --arg cg "/$parent/runc" '.process.terminal = false | .process.args = ["true"
 mv "$bundle/config.json.new" "$bundle/config.json"
 
 # --- 4. the three commands ----------------------------------------------------
-mydocker_cmd="$out/mydocker --root $out/root run --cgroup-parent $parent busybox true"
+mydocker_cmd="$out/mydocker --root $out/root run $rm_flag --cgroup-parent $parent busybox true"
 # runc run deletes the container when it exits, so one fixed id does.
 runc_cmd="runc --root $out/runc run --bundle $bundle $id"
 # bwrap's near-minimum: the same rootfs, /proc, /dev and the same namespaces
@@ -128,7 +134,7 @@ done
 # What each one unshares, in the kernel's short names: mydocker says in its
 # trace, runc in its config.
 ns_names() { tr ' |' '\n' | sed 's/^CLONE_NEWNS$/mnt/; s/^CLONE_NEW//; s/^mount$/mnt/; s/^network$/net/' | tr '[:upper:]' '[:lower:]' | sort | xargs; }
-mydocker_ns=$("$out/mydocker" --debug --root "$out/root" run --cgroup-parent "$parent" busybox true 2>&1 >/dev/null |
+mydocker_ns=$("$out/mydocker" --debug --root "$out/root" run $rm_flag --cgroup-parent "$parent" busybox true 2>&1 >/dev/null |
 	sed -n 's/.*clone(\([A-Z_|]*\)).*/\1/p' | ns_names)
 runc_ns=$(jq -r '.linux.namespaces[].type' "$bundle/config.json" | ns_names)
 bwrap_ns=$(echo mnt pid uts ipc | ns_names)

@@ -204,7 +204,9 @@ docker version >/dev/null 2>&1 || die "dockerd did not answer in 30 s; its log: 
 # Docker's has them without -i or -t (mydocker passes its own on).
 docker import "$work/image.tar" "$image:conformance" >/dev/null
 docker run --rm --network host "${flags[@]}" "$image:conformance" /usr/local/bin/probe </dev/null | cat >"$out/docker.json"
-"$work/mydocker" --root "$work/root" run --cgroup-parent "$parent" "${flags[@]}" "$image" /usr/local/bin/probe \
+rm_flag=() # from the detach chapter on, as Docker's --rm above
+case $("$work/mydocker" run --help) in *--rm*) rm_flag=(--rm) ;; esac
+"$work/mydocker" --root "$work/root" run "${rm_flag[@]}" --cgroup-parent "$parent" "${flags[@]}" "$image" /usr/local/bin/probe \
 	</dev/null 2> >(cat >&2) | cat >"$out/mydocker.json"
 # The host's own view, to tell shared namespaces and cgroups from new ones.
 "$work/probe" </dev/null >"$out/host.json"

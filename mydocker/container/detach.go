@@ -1,0 +1,282 @@
+//book:file detach
+
+package container
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+
+	"github.com/mydocker-book/mydocker/mydocker/logs"
+	"github.com/mydocker-book/mydocker/mydocker/state"
+)
+
+// A container that outlives `mydocker run -d` still needs a parent: a
+// process that waits for its init, so that the exit status is recorded
+// (and the init reaped), that holds its pipes, and that copies its output
+// into the log. containerd starts a shim per container for this, Podman a
+// conmon; mydocker starts a monitor: `mydocker run` itself, re-executed
+// with the same arguments in a session of its own. It creates and starts
+// the container as a foreground run would, tells the waiting `mydocker run
+// -d` the outcome over a pipe, and then lives as long as the container.
+
+// MonitorEnv names the environment variable that makes `mydocker run` the
+// monitor of the container whose id it holds. The monitor parses the same
+// arguments as the `mydocker run -d` that started it, byte for byte.
+const MonitorEnv = "MYDOCKER_MONITOR_ID"
+
+// monitorReportFD is the monitor's end of the pipe to `mydocker run -d`.
+const monitorReportFD = 3
+
+// monitorReport is what the monitor tells `mydocker run -d`: the
+// container runs, or why not and with which exit code.
+type monitorReport struct {
+	Running bool   `json:"running,omitempty"`
+	Code    int    `json:"code,omitempty"`
+	Message string `json:"message,omitempty"`
+}
+
+// RunDetached starts the monitor and returns once it reports that the
+// command runs, as `docker run -d` does, or with the reason it does not.
+// The monitor's standard error comes here until then, so that --debug
+// shows every step.
+func RunDetached(cfg Config) error {
+	reportRead, reportWrite, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("creating the pipe to the monitor: %w", err)
+	}
+	defer reportRead.Close()
+	stderrRead, stderrWrite, err := os.Pipe()
+	if err != nil {
+		reportWrite.Close()
+		return fmt.Errorf("creating the pipe to the monitor: %w", err)
+	}
+	monitor := exec.Command("/proc/self/exe", os.Args[1:]...)
+	monitor.Env = append(os.Environ(), MonitorEnv+"="+cfg.ID)
+	monitor.Stderr = stderrWrite
+	monitor.ExtraFiles = []*os.File{reportWrite} // monitorReportFD
+	// A session of its own: no terminal, and no signal meant for the
+	// shell's job reaches it.
+	monitor.SysProcAttr = &unix.SysProcAttr{Setsid: true}
+	err = monitor.Start()
+	reportWrite.Close()
+	stderrWrite.Close()
+	if err != nil {
+		stderrRead.Close()
+		return fmt.Errorf("starting the container's monitor: %w", err)
+	}
+	logrus.Debugf("monitor started: PID %d, in a session of its own", monitor.Process.Pid)
+	relayed := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(os.Stderr, stderrRead)
+		stderrRead.Close()
+		close(relayed)
+	}()
+	var report monitorReport
+	decodeErr := json.NewDecoder(reportRead).Decode(&report)
+	<-relayed // the monitor closes its standard error once it has reported
+	// The monitor is not our child for long: once we exit, the machine's
+	// init adopts and reaps it.
+	_ = monitor.Process.Release()
+	switch {
+	case decodeErr != nil:
+		return fmt.Errorf("the container's monitor died before it reported (%v): this is mydocker's failure; "+
+			"run with --debug to see how far it came", decodeErr)
+	case !report.Running:
+		return &Error{Code: report.Code, Err: errors.New(report.Message)}
+	}
+	return nil
+}
+
+// Monitor is the monitor's life: create and start the container, report
+// to `mydocker run -d`, then wait for the command and record its end. It
+// returns the status mydocker exits with, which nobody waits for.
+func Monitor(cfg Config) int {
+	// The monitor lives as long as the container: it must hold nothing
+	// of whoever ran `mydocker run -d` (a descriptor left open without
+	// close-on-exec would stay open for days), and pass nothing on.
+	_ = unix.CloseRange(monitorReportFD, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+	// `mydocker run -d` may be killed before it has read the report: a
+	// write to its pipes must then fail, not kill the monitor (Go dies of
+	// SIGPIPE on descriptors 1 and 2 unless SIGPIPE is asked for). A
+	// handler, unlike an ignored signal, is reset by execve: the
+	// container's command gets SIGPIPE's default.
+	signal.Notify(make(chan os.Signal, 1), unix.SIGPIPE)
+	report := os.NewFile(monitorReportFD, "monitor report")
+	c, err := Create(cfg)
+	if err == nil {
+		if err = c.Start(); err != nil {
+			c.Delete()
+		}
+	}
+	sendReport(report, err)
+	if err != nil {
+		return ExitRuntimeError
+	}
+	status, err := c.Wait()
+	if err != nil {
+		logrus.Warnf("%v", err)
+	}
+	c.Delete()
+	return status
+}
+
+// sendReport tells `mydocker run -d` how the start went, then hands the
+// monitor's standard error over to /dev/null: `mydocker run -d` stops
+// reading it once it has the report, and Go kills a program that writes to
+// a pipe nobody reads on descriptor 2 (SIGPIPE).
+func sendReport(pipe *os.File, err error) {
+	report := monitorReport{Running: err == nil}
+	if err != nil {
+		report.Code, report.Message = ExitRuntimeError, err.Error()
+		var failed *Error
+		if errors.As(err, &failed) {
+			report.Code = failed.Code
+		}
+	}
+	_ = json.NewEncoder(pipe).Encode(report)
+	pipe.Close()
+	if devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0); err == nil {
+		_ = unix.Dup3(int(devNull.Fd()), 2, 0)
+		devNull.Close()
+	}
+}
+
+// logPath is the container's log, named as Docker names it.
+func logPath(dir, id string) string { return filepath.Join(dir, id+"-json.log") }
+
+// makeLog is create's step that opens the log of a detached container.
+func (c *Container) makeLog() (err error) {
+	if !c.Detach {
+		return nil
+	}
+	c.log, err = logs.Create(logPath(c.dir, c.ID))
+	return err
+}
+
+// sendOutputToLog gives a detached init its standard streams: output and
+// errors into the log (os/exec makes the pipes and copies them until the
+// last process holding them is gone), and with -i an input that stays
+// open, empty, as long as the monitor lives: a shell waiting on it keeps
+// running, as in `docker run -di`.
+func (c *Container) sendOutputToLog(cmd *exec.Cmd) error {
+	cmd.Stdin = nil
+	if c.Interactive {
+		// os/exec closes our copy of the read end once the init has
+		// started, and the write end once the init has exited.
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			return fmt.Errorf("creating the container's input: %w", err)
+		}
+		c.stdin = stdin
+	}
+	c.stdout, c.stderr = c.log.Stream("stdout"), c.log.Stream("stderr")
+	cmd.Stdout, cmd.Stderr = c.stdout, c.stderr
+	return nil
+}
+
+// closeLog flushes a last line without newline and closes the log, once
+// the init is reaped (os/exec has copied all of the output by then).
+func (c *Container) closeLog() {
+	for _, s := range []io.Closer{c.stdout, c.stderr} {
+		if s != nil {
+			s.Close()
+		}
+	}
+	c.stdout, c.stderr = nil, nil
+	if c.stdin != nil {
+		c.stdin.Close()
+		c.stdin = nil
+	}
+	if c.log != nil {
+		if err := c.log.Close(); err != nil {
+			logrus.Warnf("closing the container's log: %v", err)
+		}
+		c.log = nil
+	}
+}
+
+// reserveName is create's step that gives the container its --name.
+func (c *Container) reserveName() error {
+	if c.Name == "" {
+		return nil
+	}
+	if err := state.ReserveName(c.StateRoot, c.Name, c.ID); err != nil {
+		return &Error{Code: ExitRuntimeError, Err: err}
+	}
+	c.nameReserved = true
+	return nil
+}
+
+// saveRecord writes what `ps` and `inspect` show of the container's
+// configuration, once: config.json beside its state.
+func (c *Container) saveRecord() error {
+	data, err := json.MarshalIndent(c.Config, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding the container's configuration: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(c.dir, RecordFile), append(data, '\n'), 0o600); err != nil {
+		return fmt.Errorf("saving the container's configuration: %w", err)
+	}
+	return nil
+}
+
+// RecordFile is the container's configuration, as run was given it.
+const RecordFile = "config.json"
+
+// keepsRecord tells whether Delete keeps the container's directory: a
+// container whose command ran stays, stopped, until `mydocker rm`, as in
+// Docker, unless it was run with --rm. One that never ran leaves nothing.
+func (c *Container) keepsRecord() bool {
+	return !c.AutoRemove && c.state.Status == state.Stopped
+}
+
+// removeOrKeep is Delete's last step: the directory goes, or stays as
+// the stopped container's record, unlocked for the next command.
+func (c *Container) removeOrKeep() {
+	if c.dir != "" && c.keepsRecord() {
+		// What a stopped container's init and cgroup were is of no use
+		// any more, and a PID is soon someone else's.
+		c.state.Pid, c.state.PidStartTime, c.state.Cgroup = 0, 0, ""
+		if err := c.noteState(); err != nil {
+			logrus.Warnf("%v", err)
+		}
+		c.dir = ""
+		if c.lock != nil {
+			c.lock.Close()
+			c.lock = nil
+		}
+		return
+	}
+	c.removeDirectory()
+	if c.nameReserved {
+		if err := state.ReleaseName(c.StateRoot, c.Name, c.ID); err != nil {
+			logrus.Warnf("%v", err)
+		}
+		c.nameReserved = false
+	}
+}
+
+// loadRecord reads the configuration saveRecord wrote.
+func loadRecord(dir string) (Config, error) {
+	var cfg Config
+	data, err := os.ReadFile(filepath.Join(dir, RecordFile))
+	if err != nil {
+		return cfg, fmt.Errorf("reading the container's configuration: %w", err)
+	}
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		return cfg, fmt.Errorf("reading the container's configuration in %s: %w", dir, err)
+	}
+	return cfg, nil
+}
+
+// Environment is the environment the container's command started with.
+func Environment(cfg Config) []string { return containerEnv(cfg) }

@@ -1,0 +1,145 @@
+//book:file detach
+
+package container
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+
+	"github.com/mydocker-book/mydocker/mydocker/state"
+)
+
+// Record is what mydocker keeps of a container, for ps, logs, inspect and
+// rm: its configuration and its state, read from its directory.
+type Record struct {
+	Config
+	State state.State
+	Dir   string
+}
+
+// LogPath is the record's log file, for a detached container.
+func (r Record) LogPath() string { return logPath(r.Dir, r.ID) }
+
+// Records lists every container of the state root, after settling what
+// killed runs left (Reconcile). A container still being created has no
+// record yet and is not listed, as Docker lists none before it exists.
+func Records(stateRoot string) ([]Record, error) {
+	Reconcile(stateRoot)
+	ids, err := state.IDs(stateRoot)
+	if err != nil {
+		return nil, err
+	}
+	var list []Record
+	for _, id := range ids {
+		if r, err := readRecord(stateRoot, id); err == nil {
+			list = append(list, r)
+		}
+	}
+	return list, nil
+}
+
+// FindRecord reads the record of the container ref names (a name, an id
+// or a unique prefix of one).
+func FindRecord(stateRoot, ref string) (Record, error) {
+	Reconcile(stateRoot)
+	id, err := state.Find(stateRoot, ref)
+	if err != nil {
+		return Record{}, err
+	}
+	r, err := readRecord(stateRoot, id)
+	if errors.Is(err, os.ErrNotExist) {
+		return r, fmt.Errorf("%w: %s (it is being created, or was just removed)", state.ErrNoSuchContainer, ref)
+	}
+	return r, err
+}
+
+func readRecord(stateRoot, id string) (Record, error) {
+	dir := state.ContainerDir(stateRoot, id)
+	st, err := state.Load(dir)
+	if err != nil {
+		return Record{}, err
+	}
+	if st.Status == state.Creating {
+		return Record{}, os.ErrNotExist
+	}
+	cfg, err := loadRecord(dir)
+	if err != nil {
+		return Record{}, err
+	}
+	return Record{Config: cfg, State: st, Dir: dir}, nil
+}
+
+// Remove removes a stopped container: its directory, then its name. With
+// force, a running one is killed first, as `docker rm -f` does; without,
+// it is refused.
+func Remove(stateRoot, ref string, force bool) error {
+	r, err := FindRecord(stateRoot, ref)
+	if err != nil {
+		return err
+	}
+	dir, err := os.Open(r.Dir)
+	if err != nil {
+		return fmt.Errorf("opening the directory of container %s: %w", r.ID, err)
+	}
+	defer dir.Close()
+	if unix.Flock(int(dir.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
+		// A mydocker holds it: the container is being created, or runs.
+		if !force {
+			return fmt.Errorf("container %s is %s: stop it before removing it, or remove it with rm -f", ref, r.State.Status)
+		}
+		if err := killInit(r.State); err != nil {
+			return err
+		}
+		if err := waitForLock(dir, 10*time.Second); err != nil {
+			return fmt.Errorf("container %s: its mydocker did not let it go after its init was killed: %w", ref, err)
+		}
+	}
+	// Ours now. The mydocker that ran it may have removed it already (--rm).
+	if _, err := os.Stat(r.Dir); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	logrus.Debugf("removing %s", r.Dir)
+	if err := os.RemoveAll(r.Dir); err != nil {
+		return fmt.Errorf("removing the directory of container %s: %w", r.ID, err)
+	}
+	if r.Name != "" {
+		return state.ReleaseName(stateRoot, r.Name, r.ID)
+	}
+	return nil
+}
+
+// killInit kills a container's init with SIGKILL, which ends every process
+// of its PID namespace. The PID is checked against its start time first:
+// a PID that names another process now must not be killed.
+func killInit(st state.State) error {
+	if st.Pid == 0 {
+		return nil
+	}
+	started, err := state.ProcessStartTime(st.Pid)
+	if err != nil || started != st.PidStartTime {
+		return nil // the init is gone already
+	}
+	logrus.Debugf("kill(%d, SIGKILL): the container is being removed", st.Pid)
+	if err := unix.Kill(st.Pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
+		return fmt.Errorf("killing the container's init (PID %d): %w", st.Pid, err)
+	}
+	return nil
+}
+
+// waitForLock takes the exclusive lock on a container's directory, which
+// its mydocker drops once it has recorded the end.
+func waitForLock(dir *os.File, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for unix.Flock(int(dir.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("still locked after %s", timeout)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return nil
+}

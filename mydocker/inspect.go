@@ -1,0 +1,255 @@
+//book:file detach
+
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/mydocker-book/mydocker/mydocker/container"
+	"github.com/mydocker-book/mydocker/mydocker/state"
+)
+
+func inspectCommand() *cli.Command {
+	return &cli.Command{
+		Name:         "inspect",
+		Usage:        "show what mydocker knows of containers, as JSON or through a Go template",
+		ArgsUsage:    "CONTAINER [CONTAINER...]",
+		OnUsageError: usageError,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "a Go template, such as '{{.State.Pid}}'"},
+		},
+		Action: inspectContainers,
+	}
+}
+
+// The fields have Docker's names, so that `docker inspect`'s templates
+// work here for what mydocker has.
+type inspected struct {
+	ID          string `json:"Id"`
+	Created     string
+	Path        string
+	Args        []string
+	State       inspectedState
+	Image       string
+	LogPath     string
+	Name        string
+	HostConfig  inspectedHostConfig
+	GraphDriver inspectedGraphDriver
+	Mounts      []inspectedMount
+	Config      inspectedConfig
+}
+
+type inspectedState struct {
+	Status     string // created, running or exited, as Docker names them
+	Running    bool
+	Paused     bool
+	Pid        int
+	ExitCode   int
+	Error      string
+	StartedAt  string
+	FinishedAt string
+}
+
+type inspectedHostConfig struct {
+	Memory         int64
+	MemorySwap     int64
+	NanoCpus       int64
+	CpuShares      int64
+	CpusetCpus     string
+	PidsLimit      int64
+	CgroupParent   string
+	AutoRemove     bool
+	Privileged     bool
+	ReadonlyRootfs bool
+	CapAdd         []string `json:"CapAdd"`
+}
+
+type inspectedGraphDriver struct {
+	Name string
+	Data map[string]string
+}
+
+type inspectedMount struct {
+	Type        string
+	Source      string
+	Destination string
+	RW          bool
+}
+
+type inspectedConfig struct {
+	Hostname  string
+	Env       []string
+	Cmd       []string
+	Image     string
+	Tty       bool
+	OpenStdin bool
+}
+
+func inspectContainers(ctx *cli.Context) error {
+	if ctx.NArg() == 0 {
+		return commandFailed(errors.New("inspect needs at least one container: mydocker inspect [-f FORMAT] CONTAINER [CONTAINER...]"))
+	}
+	var tmpl *template.Template
+	if format := ctx.String("format"); format != "" {
+		var err error
+		if tmpl, err = template.New("format").Funcs(templateFuncs).Parse(format); err != nil {
+			return commandFailed(fmt.Errorf("invalid --format: %w", err))
+		}
+	}
+	var all []inspected
+	var failures []error
+	for _, ref := range ctx.Args().Slice() {
+		r, err := container.FindRecord(ctx.String("root"), ref)
+		if err != nil {
+			failures = append(failures, err)
+			continue
+		}
+		all = append(all, inspect(r))
+	}
+	if err := printInspected(all, tmpl); err != nil {
+		return commandFailed(err)
+	}
+	return commandFailed(errors.Join(failures...))
+}
+
+func printInspected(all []inspected, tmpl *template.Template) error {
+	if tmpl == nil {
+		data, err := json.MarshalIndent(all, "", "    ")
+		if err != nil {
+			return err
+		}
+		if all == nil {
+			data = []byte("[]")
+		}
+		_, err = fmt.Printf("%s\n", data)
+		return err
+	}
+	for _, c := range all {
+		fields, err := asJSONFields(c)
+		if err != nil {
+			return err
+		}
+		if err := tmpl.Execute(os.Stdout, fields); err != nil {
+			return fmt.Errorf("executing --format: %w", err)
+		}
+		fmt.Println()
+	}
+	return nil
+}
+
+// asJSONFields is what a template sees: the JSON's fields, by the names
+// the JSON shows (Id, as in Docker's templates), numbers printed as they
+// are written (not 6.7108864e+07).
+func asJSONFields(c inspected) (map[string]any, error) {
+	data, err := json.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var fields map[string]any
+	return fields, dec.Decode(&fields)
+}
+
+// templateFuncs are the template functions Docker's -f has that scripts
+// use most.
+var templateFuncs = template.FuncMap{
+	"json": func(v any) (string, error) {
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false) // a command's "&&" stays as typed
+		err := enc.Encode(v)
+		return strings.TrimSuffix(b.String(), "\n"), err
+	},
+	"join":  strings.Join,
+	"upper": strings.ToUpper,
+	"lower": strings.ToLower,
+}
+
+func inspect(r container.Record) inspected {
+	st := r.State
+	c := inspected{
+		ID:      r.ID,
+		Created: dockerTime(&st.Created),
+		Image:   r.Image,
+		LogPath: r.LogPath(),
+		State: inspectedState{
+			Status:     dockerStatus(st.Status),
+			Running:    st.Status == state.Running,
+			Pid:        st.Pid,
+			Error:      st.Error,
+			StartedAt:  dockerTime(st.Started),
+			FinishedAt: dockerTime(st.Finished),
+		},
+		HostConfig: inspectedHostConfig{
+			Memory:         r.Resources.Memory,
+			MemorySwap:     r.Resources.MemorySwap,
+			NanoCpus:       r.Resources.NanoCPUs,
+			CpuShares:      r.Resources.CPUShares,
+			CpusetCpus:     r.Resources.CpusetCpus,
+			PidsLimit:      r.Resources.PidsLimit,
+			CgroupParent:   r.CgroupParent,
+			AutoRemove:     r.AutoRemove,
+			Privileged:     r.Privileged,
+			ReadonlyRootfs: r.ReadOnly,
+			CapAdd:         r.Capabilities,
+		},
+		GraphDriver: inspectedGraphDriver{Name: "overlay", Data: map[string]string{
+			"UpperDir":  filepath.Join(r.Dir, "upper"),
+			"WorkDir":   filepath.Join(r.Dir, "work"),
+			"MergedDir": filepath.Join(r.Dir, "rootfs"),
+		}},
+		Mounts: []inspectedMount{},
+		Config: inspectedConfig{
+			Hostname:  r.Hostname,
+			Env:       container.Environment(r.Config),
+			Cmd:       r.Args,
+			Image:     r.Image,
+			Tty:       r.TTY,
+			OpenStdin: r.Interactive,
+		},
+	}
+	if r.Name != "" {
+		c.Name = "/" + r.Name
+	}
+	if len(r.Args) > 0 {
+		c.Path, c.Args = r.Args[0], r.Args[1:]
+	}
+	if st.ExitCode != nil {
+		c.State.ExitCode = *st.ExitCode
+	}
+	if !r.Detach {
+		c.LogPath = ""
+	}
+	for _, v := range r.Volumes {
+		c.Mounts = append(c.Mounts, inspectedMount{Type: "bind", Source: v.Source, Destination: v.Destination, RW: !v.ReadOnly})
+	}
+	return c
+}
+
+// dockerStatus is Docker's name for a state: the OCI's "stopped" is
+// Docker's "exited".
+func dockerStatus(s state.Status) string {
+	if s == state.Stopped {
+		return "exited"
+	}
+	return string(s)
+}
+
+// dockerTime formats a time as Docker does, the zero time for none.
+func dockerTime(t *time.Time) string {
+	if t == nil {
+		return time.Time{}.Format(time.RFC3339Nano)
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}

@@ -21,6 +21,7 @@ func logsCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "tail", Aliases: []string{"n"}, Value: "all", Usage: "only the last N lines"},
 			&cli.BoolFlag{Name: "timestamps", Aliases: []string{"t"}, Usage: "start each line with its time"},
+			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "go on printing new lines until the container stops"},
 		},
 		Action: printLogs,
 	}
@@ -43,6 +44,9 @@ func printLogs(ctx *cli.Context) error {
 	if !r.Detach {
 		return commandFailed(fmt.Errorf("container %s ran in the foreground: its output went to the terminal that ran it, "+
 			"and mydocker keeps a log only for containers run with -d", ctx.Args().First()))
+	}
+	if ctx.Bool("follow") {
+		opts.Follow = r.StillWatched
 	}
 	return commandFailed(logs.Copy(r.LogPath(), opts, os.Stdout, os.Stderr))
 }

@@ -34,6 +34,10 @@ type Cgroup interface {
 	Destroy() error
 	// Path is the cgroup's name, as /proc/PID/cgroup shows it.
 	Path() string
+	//book:add detach
+	// Procs lists the processes in the cgroup, by their host PIDs.
+	Procs() ([]int, error)
+	//book:end detach
 	//book:add rootfs
 	// View is what the container may see of the cgroup filesystems: its
 	// own cgroup in each of them.

@@ -150,3 +150,24 @@ func removeCgroup(dir string) error {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+//book:add detach
+
+// readProcs reads a cgroup's cgroup.procs: one PID a line.
+func readProcs(dir string) ([]int, error) {
+	data, err := readFile(dir, "cgroup.procs")
+	if err != nil {
+		return nil, err
+	}
+	var pids []int
+	for _, field := range strings.Fields(data) {
+		pid, err := strconv.Atoi(field)
+		if err != nil {
+			return nil, fmt.Errorf("%s/cgroup.procs: %q is not a PID", dir, field)
+		}
+		pids = append(pids, pid)
+	}
+	return pids, nil
+}
+
+//book:end detach

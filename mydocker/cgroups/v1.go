@@ -231,6 +231,18 @@ func (cg *v1Cgroup) LimitPids(limit int64) error {
 	return nil
 }
 
+//book:add detach
+
+// Procs reads the first hierarchy: a process is in every one of them.
+func (cg *v1Cgroup) Procs() ([]int, error) {
+	if len(cg.dirs) == 0 {
+		return nil, fmt.Errorf("cgroup %s: no cgroup v1 hierarchy is mounted", cg.path)
+	}
+	return readProcs(cg.dirs[0].dir(cg.path))
+}
+
+//book:end detach
+
 func (cg *v1Cgroup) Destroy() error {
 	var errs []error
 	for _, h := range cg.dirs {

@@ -48,6 +48,12 @@ func (cg *v2Cgroup) Path() string       { return "/" + cg.path }
 func (cg *v2Cgroup) Join(pid int) error { return joinCgroup(cg.dir(), pid) }
 func (cg *v2Cgroup) Destroy() error     { return removeCgroup(cg.dir()) }
 
+//book:add detach
+
+func (cg *v2Cgroup) Procs() ([]int, error) { return readProcs(cg.dir()) }
+
+//book:end detach
+
 //book:add rootfs
 
 // View is the container's own directory, in place of the whole tree.

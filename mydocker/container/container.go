@@ -96,6 +96,9 @@ func (c *Container) Wait() (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	//book:add detach
+	c.closeLog() // every line is in the log before the state says stopped
+	//book:end
 	now := time.Now()
 	c.state.Status, c.state.Finished, c.state.ExitCode = state.Stopped, &now, &status
 	if err := c.noteState(); err != nil {

@@ -143,3 +143,16 @@ func waitForLock(dir *os.File, timeout time.Duration) error {
 	}
 	return nil
 }
+
+// StillWatched tells whether a mydocker still holds the container: its
+// run or its monitor, which holds the directory's lock until it has
+// recorded the end. (The state file alone could say "running" for ever
+// after a SIGKILL.)
+func (r Record) StillWatched() bool {
+	dir, err := os.Open(r.Dir)
+	if err != nil {
+		return false
+	}
+	defer dir.Close()
+	return unix.Flock(int(dir.Fd()), unix.LOCK_SH|unix.LOCK_NB) != nil
+}

@@ -410,3 +410,36 @@ func (e *env) monitors() []int {
 	}
 	return pids
 }
+
+func TestLogsFollowUntilTheContainerStops(t *testing.T) {
+	e := newEnv(t)
+	e.runDetached("--name", "ticker", "--", busyboxCmd, "sh", "-c", `for i in 1 2 3; do echo "tick $i"; sleep 0.2; done`)
+	r := e.mydocker("logs", "-f", "ticker")
+	require.Equal(t, 0, r.code, "logs -f ends when the container does\n%s", r)
+	assert.Equal(t, "tick 1\ntick 2\ntick 3\n", r.stdout)
+	require.Equal(t, 0, e.mydocker("rm", "ticker").code)
+}
+
+func TestTopListsTheContainersProcesses(t *testing.T) {
+	e := newEnv(t)
+	id := e.runDetached("--", busyboxCmd, "sh", "-c", "sleep 1000 & exec sleep 999")
+	pid := e.inspect(id, "{{.State.Pid}}")
+	var r result
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r = e.mydocker("top", id)
+		require.Equal(t, 0, r.code, "%s", r)
+		if strings.Count(r.stdout, "\n") == 3 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond) // the shell has not forked yet
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	require.Len(t, lines, 3, "a header and the container's two processes\n%s", r)
+	assert.Regexp(t, `^UID +PID +PPID +STIME +TIME +CMD$`, lines[0])
+	assert.Regexp(t, `(?m)^root +`+pid+` +\d+ +\d\d:\d\d +00:00:0\d +sleep 999$`, r.stdout, "host PIDs, as docker top shows them")
+	assert.Regexp(t, `(?m)^root +\d+ +`+pid+` +.* sleep 1000$`, r.stdout)
+	require.Equal(t, 0, e.mydocker("rm", "-f", id).code)
+	r = e.mydocker("top", id)
+	assert.Equal(t, 1, r.code)
+}

@@ -4,7 +4,9 @@ package logs
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,55 +17,94 @@ import (
 type Options struct {
 	Tail       int  // only the last Tail entries; -1 for all
 	Timestamps bool // each line starts with its time, as Docker's -t shows it
+	// Follow, when set, makes Copy wait for new entries for as long as it
+	// returns true (the container runs), as `logs -f` does.
+	Follow func() bool
 }
+
+// pollInterval is how often a followed log is read again for new entries.
+const pollInterval = 100 * time.Millisecond
 
 // Copy writes a log's entries to stdout and stderr, each to the stream it
 // came from, as `docker logs` does.
 func Copy(path string, opts Options, stdout, stderr io.Writer) error {
-	entries, err := read(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("opening the container's log: %w", err)
+	}
+	defer f.Close()
+	r := &reader{path: path, in: bufio.NewReader(f)}
+	entries, err := r.available()
 	if err != nil {
 		return err
 	}
 	if opts.Tail >= 0 && opts.Tail < len(entries) {
 		entries = entries[len(entries)-opts.Tail:]
 	}
-	for _, e := range entries {
-		out := stdout
-		if e.Stream == "stderr" {
-			out = stderr
+	for {
+		for _, e := range entries {
+			if err := write(e, opts, stdout, stderr); err != nil {
+				return err
+			}
 		}
-		if opts.Timestamps {
-			fmt.Fprintf(out, "%s ", e.Time.Format(time.RFC3339Nano))
+		if opts.Follow == nil {
+			return nil
 		}
-		if _, err := io.WriteString(out, e.Log); err != nil {
+		// Asked before reading, so that what was written before the
+		// container ended is read once more, and nothing after.
+		running := opts.Follow()
+		time.Sleep(pollInterval)
+		if entries, err = r.available(); err != nil {
+			return err
+		}
+		if !running {
+			opts.Follow = nil
+		}
+	}
+}
+
+func write(e Entry, opts Options, stdout, stderr io.Writer) error {
+	out := stdout
+	if e.Stream == "stderr" {
+		out = stderr
+	}
+	if opts.Timestamps {
+		if _, err := fmt.Fprintf(out, "%s ", e.Time.Format(time.RFC3339Nano)); err != nil {
 			return err
 		}
 	}
-	return nil
+	_, err := io.WriteString(out, e.Log)
+	return err
 }
 
-// read decodes every entry. A last line cut short (the monitor was killed
-// while writing it) is skipped; any other bad line is an error.
-func read(path string) ([]Entry, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("opening the container's log: %w", err)
-	}
-	defer f.Close()
+// reader decodes a log's entries as they come. A line without its newline
+// yet is kept until the rest arrives: the monitor may be writing it, or
+// was killed while writing it (then it is never shown).
+type reader struct {
+	path    string
+	in      *bufio.Reader
+	partial []byte
+	count   int
+}
+
+// available returns the entries written since the last call.
+func (r *reader) available() ([]Entry, error) {
 	var entries []Entry
-	lines := bufio.NewScanner(f)
-	lines.Buffer(make([]byte, 64<<10), 4*maxLine+1024) // a 16 KiB entry, every byte escaped
-	var bad error
-	for lines.Scan() {
-		if bad != nil {
-			return nil, bad
+	for {
+		line, err := r.in.ReadBytes('\n')
+		r.partial = append(r.partial, line...)
+		if errors.Is(err, io.EOF) {
+			return entries, nil
+		}
+		if err != nil {
+			return entries, fmt.Errorf("reading the container's log: %w", err)
 		}
 		var e Entry
-		if err := json.Unmarshal(lines.Bytes(), &e); err != nil {
-			bad = fmt.Errorf("the container's log %s is damaged after %d entries: %w", path, len(entries), err)
-			continue
+		if err := json.Unmarshal(bytes.TrimSuffix(r.partial, []byte("\n")), &e); err != nil {
+			return entries, fmt.Errorf("the container's log %s is damaged after %d entries: %w", r.path, r.count, err)
 		}
+		r.partial = r.partial[:0]
+		r.count++
 		entries = append(entries, e)
 	}
-	return entries, lines.Err()
 }

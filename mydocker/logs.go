@@ -18,6 +18,8 @@ func logsCommand() *cli.Command {
 		Usage:        "print the output of a container run with -d",
 		ArgsUsage:    "CONTAINER",
 		OnUsageError: usageError,
+		// Short flags combine (-aq, -ft), as in Docker.
+		UseShortOptionHandling: true,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "tail", Aliases: []string{"n"}, Value: "all", Usage: "only the last N lines"},
 			&cli.BoolFlag{Name: "timestamps", Aliases: []string{"t"}, Usage: "start each line with its time"},

@@ -23,6 +23,8 @@ func psCommand() *cli.Command {
 		Name:         "ps",
 		Usage:        "list containers (running ones; -a for all)",
 		OnUsageError: usageError,
+		// Short flags combine (-aq, -ft), as in Docker.
+		UseShortOptionHandling: true,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "show stopped containers too"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the ids"},

@@ -18,6 +18,8 @@ func rmCommand() *cli.Command {
 		Usage:        "remove stopped containers (-f: running ones too, killed first)",
 		ArgsUsage:    "CONTAINER [CONTAINER...]",
 		OnUsageError: usageError,
+		// Short flags combine (-aq, -ft), as in Docker.
+		UseShortOptionHandling: true,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "kill a running container, then remove it"},
 		},

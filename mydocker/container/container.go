@@ -3,7 +3,6 @@
 package container
 
 import (
-	"io"
 	"os"
 	"os/exec"
 	"time"
@@ -42,10 +41,10 @@ type Container struct {
 	privateCgroupNS bool // the container gets a cgroup namespace of its own
 	//book:end
 	//book:add detach
-	nameReserved   bool           // its --name links to it in names/
-	log            *logs.File     // a detached container's output, in Docker's json-file format
-	stdout, stderr io.WriteCloser // the log's two streams
-	stdin          io.WriteCloser // with -d -i: the input kept open, empty
+	nameReserved bool       // its --name links to it in names/
+	log          *logs.File // a detached container's output, in Docker's json-file format
+	output       []*os.File // our ends of a detached init's stdout and stderr, read into the log
+	stdin        *os.File   // with -d -i: our end of the init's input, kept open and empty
 	//book:end
 }
 
@@ -96,16 +95,19 @@ func (c *Container) Wait() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	//book:add detach
-	c.closeLog() // every line is in the log before the state says stopped
-	//book:end
+	c.recordExit(status)
+	return status, nil
+}
+
+// recordExit records in the container's state that its command has ended,
+// and how.
+func (c *Container) recordExit(status int) {
 	now := time.Now()
 	c.state.Status, c.state.Finished, c.state.ExitCode = state.Stopped, &now, &status
 	if err := c.noteState(); err != nil {
 		// The command ran and ended: its status stands.
 		logrus.Warnf("%v", err)
 	}
-	return status, nil
 }
 
 // Delete releases what Create and Start made, in the reverse order. It is

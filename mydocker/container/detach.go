@@ -11,7 +11,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
+	"runtime"
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
@@ -61,10 +61,7 @@ func RunDetached(cfg Config) error {
 		return fmt.Errorf("creating the pipe to the monitor: %w", err)
 	}
 	monitor := exec.Command("/proc/self/exe", os.Args[1:]...)
-	// One P: the monitor is idle nearly all its life, and every P and
-	// thread the Go runtime starts keeps memory (caches, stacks) for as
-	// long as the container runs. make bench measures it.
-	monitor.Env = append(os.Environ(), MonitorEnv+"="+cfg.ID, "GOMAXPROCS=1")
+	monitor.Env = append(os.Environ(), MonitorEnv+"="+cfg.ID)
 	monitor.Stderr = stderrWrite
 	monitor.ExtraFiles = []*os.File{reportWrite} // monitorReportFD
 	// A session of its own: no terminal, and no signal meant for the
@@ -101,8 +98,9 @@ func RunDetached(cfg Config) error {
 }
 
 // Monitor is the monitor's life: create and start the container, report
-// to `mydocker run -d`, then wait for the command and record its end. It
-// returns the status mydocker exits with, which nobody waits for.
+// to `mydocker run -d`, then hand over to the watcher (watch.go), which
+// waits for the command and records its end. It returns only when the
+// container could not be started, with the status nobody waits for.
 func Monitor(cfg Config) int {
 	// The monitor lives as long as the container: it must hold nothing
 	// of whoever ran `mydocker run -d` (a descriptor left open without
@@ -114,6 +112,12 @@ func Monitor(cfg Config) int {
 	// handler, unlike an ignored signal, is reset by execve: the
 	// container's command gets SIGPIPE's default.
 	signal.Notify(make(chan os.Signal, 1), unix.SIGPIPE)
+	// The kernel sends the init its parent-death signal when the thread
+	// that cloned it ends, not the process; and execve ends every thread
+	// but the one that calls it. So the clone of the init and the exec of
+	// the watcher must happen on one thread: this goroutine's, locked to
+	// it (and never unlocked: the exec ends the goroutine with the rest).
+	runtime.LockOSThread()
 	report := os.NewFile(monitorReportFD, "monitor report")
 	c, err := Create(cfg)
 	if err == nil {
@@ -125,16 +129,7 @@ func Monitor(cfg Config) int {
 	if err != nil {
 		return ExitRuntimeError
 	}
-	// From now on the monitor only waits, for as long as the container
-	// runs: what creating it took (the image, the seccomp filter) goes
-	// back to the kernel instead of waiting for the garbage collector.
-	debug.FreeOSMemory()
-	status, err := c.Wait()
-	if err != nil {
-		logrus.Warnf("%v", err)
-	}
-	c.Delete()
-	return status
+	return c.handOver()
 }
 
 // sendReport tells `mydocker run -d` how the start went, then hands the
@@ -170,40 +165,39 @@ func (c *Container) makeLog() (err error) {
 	return err
 }
 
-// sendOutputToLog gives a detached init its standard streams: output and
-// errors into the log (os/exec makes the pipes and copies them until the
-// last process holding them is gone), and with -i an input that stays
-// open, empty, as long as the monitor lives: a shell waiting on it keeps
-// running, as in `docker run -di`.
+// sendOutputToLog gives a detached init its standard streams: pipes for
+// its output and errors, which the watcher copies into the log, and with
+// -i an input that stays open, empty, as long as the watcher lives: a shell
+// waiting on it keeps running, as in `docker run -di`. Our copies of the
+// init's ends are close-on-exec: they close when the monitor becomes the
+// watcher, and the pipes reach their end once the container's processes
+// are gone.
 func (c *Container) sendOutputToLog(cmd *exec.Cmd) error {
-	cmd.Stdin = nil
+	var theirs []*os.File
+	for range 2 {
+		read, write, err := os.Pipe()
+		if err != nil {
+			return fmt.Errorf("creating a pipe for the container's output: %w", err)
+		}
+		c.output, theirs = append(c.output, read), append(theirs, write)
+	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, theirs[0], theirs[1]
 	if c.Interactive {
-		// os/exec closes our copy of the read end once the init has
-		// started, and the write end once the init has exited.
-		stdin, err := cmd.StdinPipe()
+		read, write, err := os.Pipe()
 		if err != nil {
 			return fmt.Errorf("creating the container's input: %w", err)
 		}
-		c.stdin = stdin
+		cmd.Stdin, c.stdin = read, write
 	}
-	c.stdout, c.stderr = c.log.Stream("stdout"), c.log.Stream("stderr")
-	cmd.Stdout, cmd.Stderr = c.stdout, c.stderr
 	return nil
 }
 
-// closeLog flushes a last line without newline and closes the log, once
-// the init is reaped (os/exec has copied all of the output by then).
+// closeLog closes the log and our ends of the init's streams, once the
+// container's output is all in the log.
 func (c *Container) closeLog() {
-	for _, s := range []io.Closer{c.stdout, c.stderr} {
-		if s != nil {
-			s.Close()
-		}
-	}
-	c.stdout, c.stderr = nil, nil
-	if c.stdin != nil {
-		c.stdin.Close()
-		c.stdin = nil
-	}
+	closeAll(c.output)
+	closeAll([]*os.File{c.stdin})
+	c.output, c.stdin = nil, nil
 	if c.log != nil {
 		if err := c.log.Close(); err != nil {
 			logrus.Warnf("closing the container's log: %v", err)

@@ -46,6 +46,15 @@ func Create(path string) (*File, error) {
 	return &File{f: f}, nil
 }
 
+// Open opens a container's existing log to add to it.
+func Open(path string) (*File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return nil, fmt.Errorf("opening the container's log: %w", err)
+	}
+	return &File{f: f}, nil
+}
+
 // Stream is a writer for one stream ("stdout" or "stderr") that cuts what
 // it is given into lines, one entry each. Close writes the last line when
 // it has no newline.

@@ -370,11 +370,12 @@ EOF
 		cat <<EOF
 ## The monitors' memory
 
-A container run with \`-d\` keeps a monitor, \`mydocker run\` itself in a
-session of its own (chapter \`detach\`), that waits for it and copies its
-output into the log for as long as it runs. \`scripts/bench/monitors.sh\`
-starts 10 such containers and reads each monitor's
-\`/proc/PID/smaps_rollup\` once they are idle:
+A container run with \`-d\` keeps a monitor (chapter \`detach\`): \`mydocker
+run\` itself in a session of its own, which creates and starts the
+container and then execs \`mydocker watch\`, a fresh start of the binary that
+waits for the container and copies its output into the log for as long as
+it runs. \`scripts/bench/monitors.sh\` starts 10 such containers and reads
+each watcher's \`/proc/PID/smaps_rollup\` once they are idle:
 
 $monitors
 
@@ -382,9 +383,9 @@ $monitors
 shares: what one more container costs, and the figure the goal (at most
 1.5 MB, 1536 kB) is about. *RSS* adds the pages of the mydocker binary it
 maps, which every monitor shares; *PSS* counts each shared page divided
-among the processes that map it, so it falls as more monitors run. The
-monitor runs with \`GOMAXPROCS=1\` and returns what creating the container
-took to the kernel once it has reported (\`debug.FreeOSMemory\`).
+among the processes that map it, so it falls as more monitors run. What
+creating the container took stays behind in the exec, and the watcher
+runs with \`GOMAXPROCS=1\`: one P, fewer threads and caches.
 
 EOF
 	fi

@@ -44,7 +44,7 @@ func newApp() *cli.App {
 		// Commands:       []*cli.Command{runCommand(), initCommand()},
 		//book:end
 		//book:add detach
-		Commands: []*cli.Command{runCommand(), psCommand(), logsCommand(), inspectCommand(), topCommand(), rmCommand(), initCommand(), watchCommand()},
+		Commands: []*cli.Command{runCommand(), psCommand(), logsCommand(), inspectCommand(), topCommand(), attachCommand(), rmCommand(), initCommand(), watchCommand()},
 		//book:end
 		Action:         noCommand,
 		ExitErrHandler: func(*cli.Context, error) {}, // exit codes are decided in exitCode

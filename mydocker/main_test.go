@@ -91,7 +91,7 @@ func TestUnknownCommandListsTheCommands(t *testing.T) {
 	// assert.Equal(t, `unknown command "launch": the commands are run, help; see 'mydocker --help'`, err.Error())
 	//book:end
 	//book:add detach
-	assert.Equal(t, `unknown command "launch": the commands are run, ps, logs, inspect, top, rm, help; see 'mydocker --help'`, err.Error())
+	assert.Equal(t, `unknown command "launch": the commands are run, ps, logs, inspect, top, attach, rm, help; see 'mydocker --help'`, err.Error())
 	//book:end
 	assert.Empty(t, out)
 	assert.Equal(t, 125, exitCode(err), "a usage error, as in Docker")

@@ -131,9 +131,6 @@ func configFromFlags(ctx *cli.Context) (container.Config, error) {
 		}
 		cfg.Name = name
 	}
-	if cfg.Detach && cfg.TTY {
-		return cfg, errors.New("-d with -t is not supported yet: drop -t, or run in the foreground")
-	}
 	//book:end
 	//book:add volumes
 	for _, spec := range *ctx.Generic("volume").(*exactValues) {

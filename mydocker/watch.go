@@ -18,9 +18,11 @@ func watchCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "pid"},
 			&cli.IntFlag{Name: "lock"},
-			&cli.IntFlag{Name: "stdout"},
-			&cli.IntFlag{Name: "stderr"},
+			&cli.IntFlag{Name: "stdout", Value: -1},
+			&cli.IntFlag{Name: "stderr", Value: -1},
 			&cli.IntFlag{Name: "stdin", Value: -1},
+			&cli.IntFlag{Name: "console", Value: -1},
+			&cli.IntFlag{Name: "attach", Value: -1},
 		},
 		Action: runWatch,
 	}
@@ -31,6 +33,7 @@ func runWatch(ctx *cli.Context) error {
 	h := container.Handover{
 		Pid: ctx.Int("pid"), Lock: ctx.Int("lock"),
 		Stdout: ctx.Int("stdout"), Stderr: ctx.Int("stderr"), Stdin: ctx.Int("stdin"),
+		Console: ctx.Int("console"), Attach: ctx.Int("attach"),
 	}
 	status, err := container.Watch(ctx.String("root"), ctx.Args().First(), h)
 	if err != nil {

@@ -45,6 +45,8 @@ type Container struct {
 	log          *logs.File // a detached container's output, in Docker's json-file format
 	output       []*os.File // our ends of a detached init's stdout and stderr, read into the log
 	stdin        *os.File   // with -d -i: our end of the init's input, kept open and empty
+	console      *os.File   // with -d -t: the master of the container's pty
+	attachSocket *os.File   // with -d: the socket `mydocker attach` connects to
 	//book:end
 }
 

@@ -45,6 +45,7 @@ func (c *Container) createSteps() []step {
 		//book:add detach
 		{"name", c.reserveName},
 		{"log", c.makeLog},
+		{"attach", c.makeAttachSocket},
 		//book:end
 		//book:add rootfs
 		{"rootfs", c.makeRootfs},

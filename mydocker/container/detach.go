@@ -173,6 +173,10 @@ func (c *Container) makeLog() (err error) {
 // watcher, and the pipes reach their end once the container's processes
 // are gone.
 func (c *Container) sendOutputToLog(cmd *exec.Cmd) error {
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, nil
+	if c.TTY {
+		return nil // the init gives its command the pty (keepConsole)
+	}
 	var theirs []*os.File
 	for range 2 {
 		read, write, err := os.Pipe()
@@ -192,12 +196,24 @@ func (c *Container) sendOutputToLog(cmd *exec.Cmd) error {
 	return nil
 }
 
+// keepConsole is start's console step for a detached container: the
+// master of its pty stays with the monitor, and then the watcher, which
+// copies the output into the log and passes on the keys of attach.
+func (c *Container) keepConsole(socket *os.File) (err error) {
+	if socket == nil {
+		return nil // no -t
+	}
+	defer socket.Close()
+	c.console, err = receiveFile(socket)
+	return err
+}
+
 // closeLog closes the log and our ends of the init's streams, once the
 // container's output is all in the log.
 func (c *Container) closeLog() {
 	closeAll(c.output)
-	closeAll([]*os.File{c.stdin})
-	c.output, c.stdin = nil, nil
+	closeAll([]*os.File{c.stdin, c.console, c.attachSocket})
+	c.output, c.stdin, c.console, c.attachSocket = nil, nil, nil, nil
 	if c.log != nil {
 		if err := c.log.Close(); err != nil {
 			logrus.Warnf("closing the container's log: %v", err)

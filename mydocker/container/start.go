@@ -116,9 +116,14 @@ func (c *Container) limitPids() error {
 func (c *Container) attachConsole() error {
 	socket := c.pipes.console
 	c.pipes.console = nil // attachConsole closes it
+	//book:add detach
+	if c.Detach {
+		return c.keepConsole(socket)
+	}
+	//book:end detach
 	stop, err := attachConsole(socket, c.Config)
 	c.stopConsole = stop
 	return err
 }
 
-//book:end
+//book:end rootfs

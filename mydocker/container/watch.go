@@ -5,6 +5,7 @@ package container
 import (
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"strconv"
@@ -31,33 +32,37 @@ import (
 // measures it). containerd's shim and Podman's conmon are small programs
 // of their own for the same reason.
 
-// Handover is what the watcher is given: the init and the descriptors.
+// Handover is what the watcher is given: the init and the descriptors
+// (-1 for one it does not have).
 type Handover struct {
 	Pid            int
 	Lock           int // the container's directory, locked
-	Stdout, Stderr int // our ends of the container's output
-	Stdin          int // our end of its input with -i, or -1
+	Stdout, Stderr int // our ends of the container's output, without -t
+	Stdin          int // our end of its input, with -i and without -t
+	Console        int // the master of its pty, with -t
+	Attach         int // the attach socket
 }
 
 // handOver execs the watcher. If the exec fails, this process watches:
-// it is only slower to carry.
+// it is only heavier to carry.
 func (c *Container) handOver() int {
-	h := Handover{Pid: c.init.Process.Pid, Lock: int(c.lock.Fd()), Stdin: -1}
-	h.Stdout, h.Stderr = int(c.output[0].Fd()), int(c.output[1].Fd())
-	keep := []int{h.Lock, h.Stdout, h.Stderr}
-	if c.stdin != nil {
-		h.Stdin = int(c.stdin.Fd())
-		keep = append(keep, h.Stdin)
+	h := Handover{Pid: c.init.Process.Pid, Lock: fdOf(c.lock), Stdout: -1, Stderr: -1,
+		Stdin: fdOf(c.stdin), Console: fdOf(c.console), Attach: fdOf(c.attachSocket)}
+	if len(c.output) == 2 {
+		h.Stdout, h.Stderr = fdOf(c.output[0]), fdOf(c.output[1])
 	}
-	for _, fd := range keep {
+	for _, fd := range []int{h.Lock, h.Stdout, h.Stderr, h.Stdin, h.Console, h.Attach} {
+		if fd < 0 {
+			continue
+		}
 		if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFD, 0); err != nil {
 			logrus.Warnf("keeping descriptor %d for the watcher: %v", fd, err)
 			return c.watch(c.init.Process)
 		}
 	}
-	args := append(globalFlags(c.Config), "--root", c.StateRoot, "watch",
-		"--pid", strconv.Itoa(h.Pid), "--lock", strconv.Itoa(h.Lock),
-		"--stdout", strconv.Itoa(h.Stdout), "--stderr", strconv.Itoa(h.Stderr), "--stdin", strconv.Itoa(h.Stdin), c.ID)
+	args := append(globalFlags(c.Config), "--root", c.StateRoot, "watch", "--pid", strconv.Itoa(h.Pid),
+		"--lock", strconv.Itoa(h.Lock), "--stdout", strconv.Itoa(h.Stdout), "--stderr", strconv.Itoa(h.Stderr),
+		"--stdin", strconv.Itoa(h.Stdin), "--console", strconv.Itoa(h.Console), "--attach", strconv.Itoa(h.Attach), c.ID)
 	// One P: the watcher is idle nearly all its life, and every P and
 	// thread the Go runtime starts keeps memory for as long as it lives.
 	env := append(withoutMonitorEnv(os.Environ()), "GOMAXPROCS=1")
@@ -65,6 +70,23 @@ func (c *Container) handOver() int {
 	err := syscall.Exec("/proc/self/exe", append([]string{"mydocker"}, args...), env)
 	logrus.Warnf("starting the watcher: %v; this monitor watches the container itself", err)
 	return c.watch(c.init.Process)
+}
+
+// fdOf is a file's descriptor, -1 for none.
+func fdOf(f *os.File) int {
+	if f == nil {
+		return -1
+	}
+	return int(f.Fd())
+}
+
+// fileOf takes over a descriptor the monitor handed over, -1 for none.
+func fileOf(fd int, name string) *os.File {
+	if fd < 0 {
+		return nil
+	}
+	unix.CloseOnExec(fd)
+	return os.NewFile(uintptr(fd), name)
 }
 
 func withoutMonitorEnv(env []string) []string {
@@ -90,16 +112,11 @@ func Watch(stateRoot, id string, h Handover) (int, error) {
 		return 0, err
 	}
 	c := &Container{Config: cfg, dir: dir, state: st, nameReserved: cfg.Name != ""}
-	c.lock = os.NewFile(uintptr(h.Lock), dir)
-	c.output = []*os.File{os.NewFile(uintptr(h.Stdout), "stdout"), os.NewFile(uintptr(h.Stderr), "stderr")}
-	if h.Stdin >= 0 {
-		c.stdin = os.NewFile(uintptr(h.Stdin), "stdin")
+	c.lock = fileOf(h.Lock, dir)
+	if h.Stdout >= 0 {
+		c.output = []*os.File{fileOf(h.Stdout, "stdout"), fileOf(h.Stderr, "stderr")}
 	}
-	for _, fd := range []int{h.Lock, h.Stdout, h.Stderr, h.Stdin} {
-		if fd >= 0 {
-			unix.CloseOnExec(fd)
-		}
-	}
+	c.stdin, c.console, c.attachSocket = fileOf(h.Stdin, "stdin"), fileOf(h.Console, "pty master"), fileOf(h.Attach, "attach.sock")
 	if st.Cgroup != "" {
 		if c.cgroup, err = cgroups.Open(st.Cgroup); err != nil {
 			return 0, err
@@ -128,13 +145,31 @@ func (c *Container) watch(init *os.Process) int {
 	signals := make(chan os.Signal, 16)
 	signal.Notify(signals, forwardedSignals...)
 	stopForwarding := forwardSignals(signals, init)
+	var input io.Writer
+	switch {
+	case c.console != nil:
+		input = c.console
+	case c.stdin != nil:
+		input = c.stdin
+	}
+	hub := &attachHub{clients: map[net.Conn]bool{}}
+	if c.attachSocket != nil {
+		hub = serveAttach(c.attachSocket, input, c.console)
+		c.attachSocket = nil // serveAttach has taken it
+	}
 	var copying sync.WaitGroup
-	for i, name := range []string{"stdout", "stderr"} {
+	follow := func(name string, kind byte, from io.Reader) {
 		copying.Add(1)
 		go func() {
 			defer copying.Done()
-			copyToLog(c.log, name, c.output[i])
+			copyOutput(c.log, hub, name, kind, from)
 		}()
+	}
+	if c.console != nil {
+		follow("stdout", frameStdout, c.console) // a terminal has one stream
+	} else if len(c.output) == 2 {
+		follow("stdout", frameStdout, c.output[0])
+		follow("stderr", frameStderr, c.output[1])
 	}
 	status := 0
 	if ps, err := init.Wait(); err != nil {
@@ -148,19 +183,33 @@ func (c *Container) watch(init *os.Process) int {
 	c.closeLog()   // every line is in the log before the state says stopped
 	c.init = nil   // reaped above
 	c.recordExit(status)
+	hub.finish(status, c.dir)
 	c.Delete()
 	return status
 }
 
-// copyToLog copies one of the container's streams into the log until its
-// end. The log's writer never fails, so the container never blocks on a
-// full pipe because the log cannot be written.
-func copyToLog(log *logs.File, name string, from io.Reader) {
-	if log == nil {
-		_, _ = io.Copy(io.Discard, from)
-		return
+// copyOutput copies one of the container's streams into the log and to
+// the attached clients until its end. Neither may block the container:
+// the log's writer never fails, and a client that cannot keep up is
+// dropped. A pty's master answers EIO, not end of file, once the last
+// process holding its other side is gone.
+func copyOutput(log *logs.File, hub *attachHub, name string, kind byte, from io.Reader) {
+	var stream io.WriteCloser
+	if log != nil {
+		stream = log.Stream(name)
+		defer stream.Close()
 	}
-	stream := log.Stream(name)
-	_, _ = io.Copy(stream, from)
-	stream.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := from.Read(buf)
+		if n > 0 {
+			if stream != nil {
+				_, _ = stream.Write(buf[:n])
+			}
+			hub.broadcast(kind, buf[:n])
+		}
+		if err != nil {
+			return
+		}
+	}
 }

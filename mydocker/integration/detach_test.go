@@ -440,9 +440,57 @@ func TestTopListsTheContainersProcesses(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
 	require.Len(t, lines, 3, "a header and the container's two processes\n%s", r)
 	assert.Regexp(t, `^UID +PID +PPID +STIME +TIME +CMD$`, lines[0])
-	assert.Regexp(t, `(?m)^root +`+pid+` +\d+ +\d\d:\d\d +00:00:0\d +sleep 999$`, r.stdout, "host PIDs, as docker top shows them")
-	assert.Regexp(t, `(?m)^root +\d+ +`+pid+` +.* sleep 1000$`, r.stdout)
+	assert.Regexp(t, `(?m)^(root|0) +`+pid+` +\d+ +\d\d:\d\d +00:00:0\d +sleep 999$`, r.stdout, "host PIDs, as docker top shows them")
+	assert.Regexp(t, `(?m)^(root|0) +\d+ +`+pid+` +.* sleep 1000$`, r.stdout)
 	require.Equal(t, 0, e.mydocker("rm", "-f", id).code)
 	r = e.mydocker("top", id)
 	assert.Equal(t, 1, r.code)
+}
+
+func TestAttachToABackgroundShellAndDetach(t *testing.T) {
+	e := newEnv(t)
+	e.runDetached("-it", "--name", "shell", "--", "sh")
+	term := e.startOnTerminal("attach", "shell")
+	term.send("echo $((6*7)); stty size\n")
+	term.expect("42")
+	term.expect("33 101") // the attaching terminal's size, passed on
+	term.send("\x10\x11") // Ctrl-P Ctrl-Q
+	assert.Equal(t, 1, term.wait(), "as docker attach, 1 after the detach keys\n%s", term)
+	assert.Contains(t, term.String(), "read escape sequence")
+	assert.Equal(t, "running", e.inspect("shell", "{{.State.Status}}"), "detaching leaves the container running")
+
+	again := e.startOnTerminal("attach", "shell")
+	again.send("exit 7\n")
+	assert.Equal(t, 7, again.wait(), "attach ends with the container's status\n%s", again)
+	e.waitUntilExited("shell")
+	logs := e.mydocker("logs", "shell")
+	assert.Contains(t, logs.stdout, "42", "a terminal's output is logged too")
+	require.Equal(t, 0, e.mydocker("rm", "shell").code)
+}
+
+func TestAttachWithoutATerminal(t *testing.T) {
+	e := newEnv(t)
+	e.runDetached("-i", "--name", "echoer", "--", busyboxCmd, "sh", "-c",
+		`while read -r line; do echo "got $line"; echo "err $line" >&2; done`)
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	defer cancel()
+	r := &running{t: t, cmd: e.command(ctx, "attach", "echoer"), done: make(chan struct{})}
+	keys, err := r.cmd.StdinPipe()
+	require.NoError(t, err)
+	stdout, err := r.cmd.StdoutPipe()
+	require.NoError(t, err)
+	r.cmd.Stderr = r
+	require.NoError(t, r.cmd.Start())
+	r.watch(stdout, cancel)
+	_, err = keys.Write([]byte("one\n"))
+	require.NoError(t, err)
+	r.expectLine("got one")
+	r.waitForOutput("the error line", func(out string) bool { return strings.Contains(out, "err one\n") })
+	require.NoError(t, keys.Close())
+	// The end of attach's input is not the end of the container's, which
+	// runs on (as with docker run -di): attach goes on until it exits.
+	time.Sleep(200 * time.Millisecond)
+	r.requireRunning("attach must not end with its input")
+	require.Equal(t, 0, e.mydocker("rm", "-f", "echoer").code)
+	assert.Equal(t, 137, r.wait(), "attach ends with the container's status: killed by rm -f\n%s", r)
 }

@@ -33,6 +33,7 @@ var createSteps = []string{
 	//book:add detach
 	"name",
 	"log",
+	"attach",
 	//book:end
 	//book:add rootfs
 	"rootfs",

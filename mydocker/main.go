@@ -43,8 +43,11 @@ func newApp() *cli.App {
 		//book:replace namespaces detach
 		// Commands:       []*cli.Command{runCommand(), initCommand()},
 		//book:end
-		//book:add detach
-		Commands: []*cli.Command{runCommand(), psCommand(), logsCommand(), inspectCommand(), topCommand(), attachCommand(), rmCommand(), initCommand(), watchCommand()},
+		//book:replace detach exec
+		// Commands: []*cli.Command{runCommand(), psCommand(), logsCommand(), inspectCommand(), topCommand(), attachCommand(), rmCommand(), initCommand(), watchCommand()},
+		//book:end
+		//book:add exec
+		Commands: []*cli.Command{runCommand(), execCommand(), psCommand(), logsCommand(), inspectCommand(), topCommand(), attachCommand(), rmCommand(), initCommand(), watchCommand()},
 		//book:end
 		Action:         noCommand,
 		ExitErrHandler: func(*cli.Context, error) {}, // exit codes are decided in exitCode

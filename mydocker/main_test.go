@@ -90,8 +90,11 @@ func TestUnknownCommandListsTheCommands(t *testing.T) {
 	//book:replace namespaces detach
 	// assert.Equal(t, `unknown command "launch": the commands are run, help; see 'mydocker --help'`, err.Error())
 	//book:end
-	//book:add detach
-	assert.Equal(t, `unknown command "launch": the commands are run, ps, logs, inspect, top, attach, rm, help; see 'mydocker --help'`, err.Error())
+	//book:replace detach exec
+	// assert.Equal(t, `unknown command "launch": the commands are run, ps, logs, inspect, top, attach, rm, help; see 'mydocker --help'`, err.Error())
+	//book:end
+	//book:add exec
+	assert.Equal(t, `unknown command "launch": the commands are run, exec, ps, logs, inspect, top, attach, rm, help; see 'mydocker --help'`, err.Error())
 	//book:end
 	assert.Empty(t, out)
 	assert.Equal(t, 125, exitCode(err), "a usage error, as in Docker")

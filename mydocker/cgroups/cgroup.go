@@ -38,6 +38,16 @@ type Cgroup interface {
 	// Procs lists the processes in the cgroup, by their host PIDs.
 	Procs() ([]int, error)
 	//book:end detach
+	//book:add exec
+	// ForChildren makes the processes the calling thread starts be born
+	// in the cgroup, without moving the rest of the caller. On v2 it
+	// returns a descriptor of the cgroup's directory for clone3's
+	// CLONE_INTO_CGROUP (os/exec's UseCgroupFD); on v1, where a single
+	// thread can move, it moves the calling thread and returns -1. late
+	// joins a child to what could not be done before it started (the v2
+	// tree of a hybrid host, which has no controllers).
+	ForChildren() (fd int, late func(pid int) error, err error)
+	//book:end exec
 	//book:add rootfs
 	// View is what the container may see of the cgroup filesystems: its
 	// own cgroup in each of them.

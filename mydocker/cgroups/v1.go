@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
 )
 
 // v1Cgroup is a container's cgroup on cgroup v1: one directory in each
@@ -242,6 +244,35 @@ func (cg *v1Cgroup) Procs() ([]int, error) {
 }
 
 //book:end detach
+
+//book:add exec
+
+// ForChildren writes the calling thread's id into tasks, which in v1 moves
+// that one thread, in every hierarchy with controllers.
+func (cg *v1Cgroup) ForChildren() (int, func(int) error, error) {
+	tid := unix.Gettid()
+	var unified []string
+	for _, h := range cg.dirs {
+		if h.controller == "" {
+			unified = append(unified, h.dir(cg.path))
+			continue
+		}
+		if err := writeFile(h.dir(cg.path), "tasks", strconv.Itoa(tid)); err != nil {
+			return -1, nil, err
+		}
+	}
+	late := func(pid int) error {
+		for _, dir := range unified {
+			if err := joinCgroup(dir, pid); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return -1, late, nil
+}
+
+//book:end exec
 
 func (cg *v1Cgroup) Destroy() error {
 	var errs []error

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
 )
 
 // v2Cgroup is a container's cgroup on cgroup v2: one directory in the one
@@ -53,6 +54,18 @@ func (cg *v2Cgroup) Destroy() error     { return removeCgroup(cg.dir()) }
 func (cg *v2Cgroup) Procs() ([]int, error) { return readProcs(cg.dir()) }
 
 //book:end detach
+
+//book:add exec
+
+func (cg *v2Cgroup) ForChildren() (int, func(int) error, error) {
+	fd, err := unix.Open(cg.dir(), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, nil, fmt.Errorf("opening the cgroup %s: %w", cg.dir(), err)
+	}
+	return fd, func(int) error { return nil }, nil
+}
+
+//book:end exec
 
 //book:add rootfs
 

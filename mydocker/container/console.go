@@ -143,13 +143,21 @@ func attachConsole(socket *os.File, cfg Config) (func(), error) {
 	if err != nil || master == nil {
 		return noop, err
 	}
+	return proxyTerminal(master, cfg.Interactive)
+}
+
+// proxyTerminal copies between our terminal and a container's pty, with
+// ours in raw mode and the pty at our size. It returns the function that
+// waits for the last output and restores our terminal.
+func proxyTerminal(master *os.File, interactive bool) (func(), error) {
+	noop := func() {}
 	state, err := term.MakeRaw(int(os.Stdin.Fd()))
 	if err != nil {
 		master.Close()
 		return noop, fmt.Errorf("putting the terminal in raw mode: %w", err)
 	}
 	stopResizing := followWindowSize(master)
-	if cfg.Interactive {
+	if interactive {
 		go func() { _, _ = io.Copy(master, os.Stdin) }()
 	}
 	output := make(chan struct{})

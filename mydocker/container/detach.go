@@ -244,6 +244,13 @@ func (c *Container) saveRecord() error {
 	if err := os.WriteFile(filepath.Join(c.dir, RecordFile), append(data, '\n'), 0o600); err != nil {
 		return fmt.Errorf("saving the container's configuration: %w", err)
 	}
+	//book:add exec
+	if c.Seccomp != "" {
+		if err := os.WriteFile(filepath.Join(c.dir, filterFile), []byte(c.Seccomp), 0o600); err != nil {
+			return fmt.Errorf("saving the container's seccomp filter: %w", err)
+		}
+	}
+	//book:end exec
 	return nil
 }
 

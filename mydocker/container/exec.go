@@ -1,0 +1,399 @@
+//book:file exec
+
+package container
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/moby/sys/user"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+
+	"github.com/mydocker-book/mydocker/mydocker/cgroups"
+	"github.com/mydocker-book/mydocker/mydocker/seccomp"
+	"github.com/mydocker-book/mydocker/mydocker/state"
+)
+
+// ExecConfig is what `mydocker exec` was asked for.
+type ExecConfig struct {
+	Container   string   // its name, id or a unique prefix of the id
+	Args        []string // the command, exactly as typed
+	Env         []string // -e NAME=VALUE, added to the container's
+	WorkDir     string   // -w, in the container; "" for /
+	User        string   // -u; "" for the container's user
+	Interactive bool
+	TTY         bool
+	StateRoot   string
+}
+
+// A running container is a set of namespaces, a cgroup, a root and a set
+// of restrictions. To run one more process in it, mydocker exec puts one
+// of its own threads into all of them, and starts the process from that
+// thread: a child is born in the namespaces, root, cgroup, credentials and
+// seccomp filter of the thread that clones it.
+//
+// Joining a mount namespace is the hard part in Go. setns(CLONE_NEWNS)
+// refuses (EINVAL) a caller that shares its filesystem information (root
+// and working directory) with another thread, and every thread of a Go
+// program shares it. runc joins from C code that runs before the Go
+// runtime starts its threads (nsexec, a cgo constructor), as the original
+// book did. This binary stays static (CGO_ENABLED=0), so the thread that
+// joins first gives itself filesystem information of its own,
+// unshare(CLONE_FS), which only that thread then sees, and the thread is
+// never handed back to the Go runtime: it ends with its goroutine.
+
+// namespaceKinds are the namespaces a process can join, in the order they
+// are joined: the mount namespace last, since it changes the root under
+// which the others' files were opened.
+var namespaceKinds = []struct {
+	name string
+	flag int
+}{
+	{"ipc", unix.CLONE_NEWIPC},
+	{"uts", unix.CLONE_NEWUTS},
+	{"net", unix.CLONE_NEWNET},
+	{"pid", unix.CLONE_NEWPID},
+	{"cgroup", unix.CLONE_NEWCGROUP},
+	{"mnt", unix.CLONE_NEWNS},
+}
+
+// Exec runs a command in a running container and returns its status.
+func Exec(ec ExecConfig) (int, error) {
+	r, err := FindRecord(ec.StateRoot, ec.Container)
+	if err != nil {
+		return 0, &Error{Code: 1, Err: err}
+	}
+	if r.State.Status != state.Running || !r.StillWatched() {
+		return 0, &Error{Code: 1, Err: fmt.Errorf("container %s is not running: exec needs a running container (mydocker ps lists them)", ec.Container)}
+	}
+	if ec.TTY && !isTerminal(os.Stdin) {
+		return 0, &Error{Code: 1, Err: errors.New("the input device is not a TTY: drop -t, or run mydocker exec from a terminal")}
+	}
+	// CVE-2019-5736: between the clone and its execve, the new process is
+	// a copy of mydocker inside the container's PID namespace, and the
+	// container could open /proc/PID/exe, this binary on the host, and
+	// overwrite it once it is no longer running. A process that is not
+	// dumpable (a property of its memory, which the clone copies) keeps
+	// its /proc files to root with CAP_SYS_PTRACE, which a container does
+	// not have; execve of the command makes it dumpable again.
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		return 0, fmt.Errorf("making mydocker exec non-dumpable: %w", err)
+	}
+	// Only 0, 1 and 2 may reach the command, whatever the caller of
+	// mydocker exec left open (closeInheritedDescriptors says why).
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return 0, fmt.Errorf("marking inherited descriptors close-on-exec: %w", err)
+	}
+	target, err := openTarget(r)
+	if err != nil {
+		return 0, err
+	}
+	defer target.close()
+	started := make(chan execStart, 1)
+	done := make(chan execResult, 1)
+	go func() {
+		// Never unlocked: the thread ends inside the container with
+		// this goroutine, after it has waited for the command.
+		runtime.LockOSThread()
+		status, err := execInContainer(r, ec, target, started)
+		done <- execResult{status, err}
+	}()
+	return followCommand(ec, started, done)
+}
+
+// target is what a process joins: the init's namespaces and its cgroup,
+// opened while the init's PID is known to be the init's.
+type target struct {
+	namespaces []namespaceFile
+	cgroup     cgroups.Cgroup
+	filter     string // the container's seccomp filter, "" for none
+}
+
+type namespaceFile struct {
+	name string
+	flag int
+	file *os.File
+}
+
+func (t *target) close() {
+	for _, ns := range t.namespaces {
+		ns.file.Close()
+	}
+}
+
+// openTarget opens the init's namespaces that differ from ours. The PID
+// could name another process if the init had exited, so its start time is
+// checked once the files are open: a namespace file, once open, stays the
+// namespace it was.
+func openTarget(r Record) (*target, error) {
+	t := &target{}
+	for _, kind := range namespaceKinds {
+		theirs := fmt.Sprintf("/proc/%d/ns/%s", r.State.Pid, kind.name)
+		if sameFile(theirs, "/proc/self/ns/"+kind.name) {
+			continue
+		}
+		f, err := os.Open(theirs)
+		if err != nil {
+			t.close()
+			return nil, fmt.Errorf("opening the container's %s namespace: %w", kind.name, err)
+		}
+		t.namespaces = append(t.namespaces, namespaceFile{kind.name, kind.flag, f})
+	}
+	if started, err := state.ProcessStartTime(r.State.Pid); err != nil || started != r.State.PidStartTime {
+		t.close()
+		return nil, &Error{Code: 1, Err: fmt.Errorf("container %s is not running: its init has just exited", r.ID)}
+	}
+	var err error
+	if t.cgroup, err = cgroups.Open(r.State.Cgroup); err != nil {
+		t.close()
+		return nil, err
+	}
+	data, err := os.ReadFile(filepath.Join(r.Dir, filterFile))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.close()
+		return nil, fmt.Errorf("reading the container's seccomp filter: %w", err)
+	}
+	t.filter = string(data)
+	return t, nil
+}
+
+func sameFile(a, b string) bool {
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(sa, sb)
+}
+
+type execStart struct {
+	master *os.File // with -t: the pty's master, here to copy
+	pid    int
+	// late finishes the move into the cgroup, from a thread that sees
+	// the host's /sys/fs/cgroup (not the one in the container).
+	late func(pid int) error
+}
+
+type execResult struct {
+	status int
+	err    error
+}
+
+// execInContainer runs on its own locked thread: it joins the container,
+// takes on its restrictions, starts the command and waits for it.
+func execInContainer(r Record, ec ExecConfig, t *target, started chan<- execStart) (int, error) {
+	cgroupFD, late, err := t.cgroup.ForChildren()
+	if err != nil {
+		return 0, err
+	}
+	if cgroupFD >= 0 {
+		defer unix.Close(cgroupFD)
+	}
+	if err := joinNamespaces(t.namespaces); err != nil {
+		return 0, err
+	}
+	cmd, master, slave, err := commandInContainer(r, ec)
+	if err != nil {
+		return 0, err
+	}
+	if cgroupFD >= 0 {
+		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, cgroupFD
+	}
+	if err := restrictThread(r.Config, t.filter); err != nil {
+		return 0, err
+	}
+	logrus.Debugf("starting %q in the container", cmd.Args)
+	err = cmd.Start()
+	closeAll([]*os.File{slave}) // the child has its own copy
+	if err != nil {
+		closeAll([]*os.File{master})
+		return 0, commandError(ec.Args[0], err)
+	}
+	started <- execStart{master: master, pid: cmd.Process.Pid, late: late}
+	var exitErr *exec.ExitError
+	if err := cmd.Wait(); errors.As(err, &exitErr) {
+		return statusOf(exitErr.Sys().(syscall.WaitStatus)), nil
+	} else if err != nil {
+		return 0, err
+	}
+	return 0, nil
+}
+
+// joinNamespaces moves the calling thread into the namespaces, after
+// giving it filesystem information of its own (see above).
+func joinNamespaces(namespaces []namespaceFile) error {
+	logrus.Debug("unshare(CLONE_FS): this thread's root and working directory, its own")
+	if err := unix.Unshare(unix.CLONE_FS); err != nil {
+		return fmt.Errorf("unsharing the thread's filesystem information: %w", err)
+	}
+	for _, ns := range namespaces {
+		logrus.Debugf("setns(%s)", ns.name)
+		if err := unix.Setns(int(ns.file.Fd()), ns.flag); err != nil {
+			return fmt.Errorf("joining the container's %s namespace: %w", ns.name, err)
+		}
+	}
+	return nil
+}
+
+// commandInContainer prepares the command, once the thread is in the
+// container's mount namespace: the paths it looks up are the container's.
+func commandInContainer(r Record, ec ExecConfig) (cmd *exec.Cmd, master, slave *os.File, err error) {
+	workDir := ec.WorkDir
+	if workDir == "" {
+		workDir = "/"
+	}
+	if err := unix.Chdir(workDir); err != nil {
+		return nil, nil, nil, &Error{Code: ExitCannotInvoke, Err: fmt.Errorf("changing to the working directory %s in the container: %w", workDir, err)}
+	}
+	env := execEnv(r.Config, ec)
+	// No parent-death signal: in the container's PID namespace the
+	// child's parent (this process, outside) shows as PID 0, and Go's
+	// child code takes that for a dead parent and kills itself. If
+	// mydocker exec dies, the command is adopted by the container's init,
+	// as with runc, and dies with the container.
+	cmd = &exec.Cmd{Args: ec.Args, Env: env, SysProcAttr: &syscall.SysProcAttr{}}
+	path, err := lookPathIn(ec.Args[0], env)
+	if err != nil {
+		return nil, nil, nil, commandError(ec.Args[0], err)
+	}
+	cmd.Path = path
+	spec := ec.User
+	if spec == "" {
+		spec = r.User
+	}
+	if spec != "" {
+		u, err := user.GetExecUserPath(spec, &user.ExecUser{Home: "/"}, "/etc/passwd", "/etc/group")
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("%w: the image's /etc/passwd and /etc/group must name it, or give numbers (-u 1000:1000)", err)
+		}
+		groups := make([]uint32, len(u.Sgids))
+		for i, g := range u.Sgids {
+			groups[i] = uint32(g)
+		}
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(u.Uid), Gid: uint32(u.Gid), Groups: groups}
+		cmd.Env = setEnv(cmd.Env, "HOME", u.Home)
+	}
+	if !ec.TTY {
+		cmd.Stdin = os.Stdin
+		if !ec.Interactive {
+			cmd.Stdin = nil
+		}
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		setProcessGroup(cmd.SysProcAttr, Config{Interactive: ec.Interactive})
+		return cmd, nil, nil, nil
+	}
+	if master, slave, err = openPty(); err != nil { // the container's /dev/ptmx: its own devpts
+		return nil, nil, nil, err
+	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+	cmd.SysProcAttr.Setsid, cmd.SysProcAttr.Setctty, cmd.SysProcAttr.Ctty = true, true, 0
+	return cmd, master, slave, nil
+}
+
+// execEnv is the container's environment with -e on top, as Docker gives
+// an exec'd process.
+func execEnv(cfg Config, ec ExecConfig) []string {
+	env := containerEnv(cfg)
+	if ec.TTY {
+		env = setEnv(env, "TERM", "xterm")
+	}
+	for _, kv := range ec.Env {
+		name, value, _ := strings.Cut(kv, "=")
+		env = setEnv(env, name, value)
+	}
+	return env
+}
+
+func setEnv(env []string, name, value string) []string {
+	env = slices.DeleteFunc(env, func(kv string) bool { return strings.HasPrefix(kv, name+"=") })
+	return append(env, name+"="+value)
+}
+
+// lookPathIn finds a command as a shell in the container would, along the
+// PATH of its environment, in the container's root.
+func lookPathIn(name string, env []string) (string, error) {
+	if strings.Contains(name, "/") {
+		return name, nil
+	}
+	path := ""
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			path = v
+		}
+	}
+	for _, dir := range filepath.SplitList(path) {
+		candidate := filepath.Join(dir, name)
+		if st, err := os.Stat(candidate); err == nil && !st.IsDir() {
+			return candidate, nil
+		}
+	}
+	return "", exec.ErrNotFound
+}
+
+// restrictThread gives the thread the container's restrictions, which the
+// command inherits: the seccomp filter, the capabilities and no_new_privs,
+// in harden's order. The user is switched in the child (Credential).
+func restrictThread(cfg Config, filter string) error {
+	if cfg.Privileged {
+		return nil
+	}
+	if !cfg.NoNewPrivs {
+		if err := seccomp.Install(filter); err != nil {
+			return err
+		}
+	}
+	if err := limitCapabilities(cfg.Capabilities); err != nil {
+		return err
+	}
+	if cfg.NoNewPrivs {
+		if err := setNoNewPrivs(); err != nil {
+			return err
+		}
+		return seccomp.Install(filter)
+	}
+	return nil
+}
+
+// followCommand connects the user's terminal to the command, as run does,
+// and forwards signals, until the command exits.
+func followCommand(ec ExecConfig, started <-chan execStart, done <-chan execResult) (int, error) {
+	var s execStart
+	select {
+	case s = <-started:
+	case res := <-done:
+		return res.status, res.err
+	}
+	if err := s.late(s.pid); err != nil && !errors.Is(err, unix.ESRCH) { // ESRCH: it has exited already
+		logrus.Warnf("%v", err)
+	}
+	signals := make(chan os.Signal, 16)
+	signal.Notify(signals, forwardedSignals...)
+	defer signal.Stop(signals)
+	process, _ := os.FindProcess(s.pid)
+	stop := forwardSignals(signals, process)
+	defer stop()
+	if s.master != nil {
+		stopConsole, err := proxyTerminal(s.master, ec.Interactive)
+		if err != nil {
+			_ = process.Kill()
+			<-done
+			return 0, err
+		}
+		res := <-done
+		stopConsole()
+		return res.status, res.err
+	}
+	res := <-done
+	return res.status, res.err
+}
+
+// filterFile keeps the container's compiled seccomp filter beside its
+// record, for exec to load the very same one.
+const filterFile = "seccomp.bpf"

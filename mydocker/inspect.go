@@ -71,7 +71,6 @@ type inspectedHostConfig struct {
 	AutoRemove     bool
 	Privileged     bool
 	ReadonlyRootfs bool
-	CapAdd         []string `json:"CapAdd"`
 }
 
 type inspectedGraphDriver struct {
@@ -202,7 +201,6 @@ func inspect(r container.Record) inspected {
 			AutoRemove:     r.AutoRemove,
 			Privileged:     r.Privileged,
 			ReadonlyRootfs: r.ReadOnly,
-			CapAdd:         r.Capabilities,
 		},
 		GraphDriver: inspectedGraphDriver{Name: "overlay", Data: map[string]string{
 			"UpperDir":  filepath.Join(r.Dir, "upper"),

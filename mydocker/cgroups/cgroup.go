@@ -39,14 +39,16 @@ type Cgroup interface {
 	Procs() ([]int, error)
 	//book:end detach
 	//book:add exec
-	// ForChildren makes the processes the calling thread starts be born
-	// in the cgroup, without moving the rest of the caller. On v2 it
-	// returns a descriptor of the cgroup's directory for clone3's
-	// CLONE_INTO_CGROUP (os/exec's UseCgroupFD); on v1, where a single
-	// thread can move, it moves the calling thread and returns -1. late
-	// joins a child to what could not be done before it started (the v2
-	// tree of a hybrid host, which has no controllers).
-	ForChildren() (fd int, late func(pid int) error, err error)
+	// ForChildren makes the processes the calling thread starts next be
+	// born in the cgroup. On v1 a single thread can move: it moves the
+	// calling thread. On v2 only a whole process can: it moves the
+	// caller, and finish moves it back once the child has started.
+	// (clone3's CLONE_INTO_CGROUP would place the child alone, but
+	// Docker's seccomp profile, which the child must inherit from the
+	// thread, refuses clone3.) finish also joins the child to what could
+	// not be done before it started: the v2 tree of a hybrid host. Its
+	// files are opened here, so finish works from any mount namespace.
+	ForChildren() (finish func(child int) error, err error)
 	//book:end exec
 	//book:add rootfs
 	// View is what the container may see of the cgroup filesystems: its

@@ -5,6 +5,7 @@ package cgroups
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -249,27 +250,36 @@ func (cg *v1Cgroup) Procs() ([]int, error) {
 
 // ForChildren writes the calling thread's id into tasks, which in v1 moves
 // that one thread, in every hierarchy with controllers.
-func (cg *v1Cgroup) ForChildren() (int, func(int) error, error) {
+func (cg *v1Cgroup) ForChildren() (func(int) error, error) {
 	tid := unix.Gettid()
-	var unified []string
+	var unified []*os.File
+	finish := func(child int) error {
+		var errs []error
+		for _, procs := range unified {
+			if child > 0 {
+				_, err := procs.WriteString(strconv.Itoa(child))
+				errs = append(errs, err)
+			}
+			procs.Close()
+		}
+		return errors.Join(errs...)
+	}
 	for _, h := range cg.dirs {
 		if h.controller == "" {
-			unified = append(unified, h.dir(cg.path))
+			procs, err := os.OpenFile(filepath.Join(h.dir(cg.path), "cgroup.procs"), os.O_WRONLY, 0)
+			if err != nil {
+				_ = finish(0)
+				return nil, err
+			}
+			unified = append(unified, procs)
 			continue
 		}
 		if err := writeFile(h.dir(cg.path), "tasks", strconv.Itoa(tid)); err != nil {
-			return -1, nil, err
+			_ = finish(0)
+			return nil, err
 		}
 	}
-	late := func(pid int) error {
-		for _, dir := range unified {
-			if err := joinCgroup(dir, pid); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	return -1, late, nil
+	return finish, nil
 }
 
 //book:end exec

@@ -11,8 +11,9 @@ import (
 	"slices"
 	"strings"
 
+	"strconv"
+
 	"github.com/sirupsen/logrus"
-	"golang.org/x/sys/unix"
 )
 
 // v2Cgroup is a container's cgroup on cgroup v2: one directory in the one
@@ -57,12 +58,36 @@ func (cg *v2Cgroup) Procs() ([]int, error) { return readProcs(cg.dir()) }
 
 //book:add exec
 
-func (cg *v2Cgroup) ForChildren() (int, func(int) error, error) {
-	fd, err := unix.Open(cg.dir(), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+func (cg *v2Cgroup) ForChildren() (func(int) error, error) {
+	back, err := openOwnProcs(cg.root)
 	if err != nil {
-		return -1, nil, fmt.Errorf("opening the cgroup %s: %w", cg.dir(), err)
+		return nil, err
 	}
-	return fd, func(int) error { return nil }, nil
+	if err := joinCgroup(cg.dir(), os.Getpid()); err != nil {
+		back.Close()
+		return nil, err
+	}
+	return func(int) error {
+		defer back.Close()
+		logrus.Debugf("cgroup write %s = %d (back to where we were)", back.Name(), os.Getpid())
+		_, err := back.WriteString(strconv.Itoa(os.Getpid()))
+		return err
+	}, nil
+}
+
+// openOwnProcs opens the cgroup.procs file of our own v2 cgroup, to go
+// back to it.
+func openOwnProcs(root string) (*os.File, error) {
+	data, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return nil, err
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		if path, ok := strings.CutPrefix(line, "0::"); ok {
+			return os.OpenFile(filepath.Join(root, path, "cgroup.procs"), os.O_WRONLY, 0)
+		}
+	}
+	return nil, errors.New("/proc/self/cgroup has no cgroup v2 line")
 }
 
 //book:end exec

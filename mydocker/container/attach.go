@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
@@ -36,11 +37,17 @@ const (
 const maxFrame = 1 << 20
 
 func writeFrame(w io.Writer, kind byte, data []byte) error {
-	header := make([]byte, 5, 5+len(data))
-	header[0] = kind
-	binary.BigEndian.PutUint32(header[1:], uint32(len(data)))
-	_, err := w.Write(append(header, data...))
+	_, err := w.Write(encodeFrame(kind, data))
 	return err
+}
+
+// encodeFrame is a frame's bytes: a copy, which the caller's buffer may
+// be reused after.
+func encodeFrame(kind byte, data []byte) []byte {
+	frame := make([]byte, 5, 5+len(data))
+	frame[0] = kind
+	binary.BigEndian.PutUint32(frame[1:], uint32(len(data)))
+	return append(frame, data...)
 }
 
 func readFrame(r io.Reader) (byte, []byte, error) {
@@ -91,15 +98,20 @@ func (c *Container) makeAttachSocket() error {
 // keys go.
 type attachHub struct {
 	mu       sync.Mutex
-	clients  map[net.Conn]bool
-	input    io.Writer // the container's input: nil without -i or -t
-	console  *os.File  // the pty's master, with -t: resized on request
+	clients  map[net.Conn]chan []byte // each client's frames, written by a goroutine of its own
+	input    io.Writer                // the container's input: nil without -i or -t
+	console  *os.File                 // the pty's master, with -t: resized on request
 	listener net.Listener
+	writers  sync.WaitGroup // the clients' goroutines, which finish waits for
 }
+
+// clientBacklog is how many frames a client may fall behind before it is
+// dropped: the container's output must never wait for a client.
+const clientBacklog = 256
 
 // serveAttach accepts clients on the attach socket until finish.
 func serveAttach(socket *os.File, input io.Writer, console *os.File) *attachHub {
-	hub := &attachHub{clients: map[net.Conn]bool{}, input: input, console: console}
+	hub := &attachHub{clients: map[net.Conn]chan []byte{}, input: input, console: console}
 	listener, err := net.FileListener(socket)
 	socket.Close()
 	if err != nil {
@@ -113,13 +125,30 @@ func serveAttach(socket *os.File, input io.Writer, console *os.File) *attachHub 
 			if err != nil {
 				return // closed by finish
 			}
+			frames := make(chan []byte, clientBacklog)
 			hub.mu.Lock()
-			hub.clients[conn] = true
+			hub.clients[conn] = frames
 			hub.mu.Unlock()
+			hub.writers.Add(1)
+			go func() {
+				defer hub.writers.Done()
+				sendFrames(conn, frames)
+			}()
 			go hub.readKeys(conn)
 		}
 	}()
 	return hub
+}
+
+// sendFrames writes a client's frames until its channel is closed, or the
+// client goes.
+func sendFrames(conn net.Conn, frames <-chan []byte) {
+	defer conn.Close()
+	for frame := range frames {
+		if _, err := conn.Write(frame); err != nil {
+			return // nobody waits on frames: broadcast never blocks
+		}
+	}
 }
 
 // readKeys passes a client's keys and sizes to the container until the
@@ -141,14 +170,20 @@ func (hub *attachHub) readKeys(conn net.Conn) {
 	}
 }
 
-// broadcast sends output to every client. A client that cannot keep up
-// is dropped, so that it never slows the container down.
+// broadcast queues output for every client. A client that has fallen
+// clientBacklog frames behind is dropped, so that it never slows the
+// container down.
 func (hub *attachHub) broadcast(kind byte, data []byte) {
+	frame := encodeFrame(kind, data)
 	hub.mu.Lock()
 	defer hub.mu.Unlock()
-	for conn := range hub.clients {
-		if err := writeFrame(conn, kind, data); err != nil {
-			conn.Close()
+	for conn, frames := range hub.clients {
+		select {
+		case frames <- frame:
+		default:
+			logrus.Debugf("dropping an attach client that does not keep up")
+			close(frames)
+			conn.Close() // ends a write that waits for it
 			delete(hub.clients, conn)
 		}
 	}
@@ -157,11 +192,15 @@ func (hub *attachHub) broadcast(kind byte, data []byte) {
 func (hub *attachHub) drop(conn net.Conn) {
 	hub.mu.Lock()
 	defer hub.mu.Unlock()
-	conn.Close()
-	delete(hub.clients, conn)
+	if frames, ok := hub.clients[conn]; ok {
+		close(frames)
+		conn.Close()
+		delete(hub.clients, conn)
+	}
 }
 
 // finish tells every client the container's status and closes the socket.
+// The clients' goroutines write what is queued, the status last, and close.
 func (hub *attachHub) finish(status int, dir string) {
 	if hub.listener != nil {
 		hub.listener.Close()
@@ -171,10 +210,17 @@ func (hub *attachHub) finish(status int, dir string) {
 	binary.BigEndian.PutUint32(data[:], uint32(status))
 	hub.broadcast(frameExit, data[:])
 	hub.mu.Lock()
-	defer hub.mu.Unlock()
-	for conn := range hub.clients {
-		conn.Close()
+	for conn, frames := range hub.clients {
+		close(frames)
 		delete(hub.clients, conn)
+	}
+	hub.mu.Unlock()
+	// The watcher exits next, which would cut the last frames short.
+	written := make(chan struct{})
+	go func() { hub.writers.Wait(); close(written) }()
+	select {
+	case <-written:
+	case <-time.After(2 * time.Second):
 	}
 }
 

@@ -182,6 +182,11 @@ func (c *Container) startInit() error {
 		return err
 	}
 	c.init = cmd
+	//book:add detach
+	if c.Detach {
+		closeTheirEnds(cmd)
+	}
+	//book:end detach
 	return c.recordInit()
 }
 

@@ -109,8 +109,8 @@ func Monitor(cfg Config) int {
 	// `mydocker run -d` may be killed before it has read the report: a
 	// write to its pipes must then fail, not kill the monitor (Go dies of
 	// SIGPIPE on descriptors 1 and 2 unless SIGPIPE is asked for). A
-	// handler, unlike an ignored signal, is reset by execve: the
-	// container's command gets SIGPIPE's default.
+	// handler, unlike an ignored signal, does not pass through execve to
+	// the processes the monitor starts.
 	signal.Notify(make(chan os.Signal, 1), unix.SIGPIPE)
 	// The kernel sends the init its parent-death signal when the thread
 	// that cloned it ends, not the process; and execve ends every thread
@@ -169,9 +169,7 @@ func (c *Container) makeLog() (err error) {
 // its output and errors, which the watcher copies into the log, and with
 // -i an input that stays open, empty, as long as the watcher lives: a shell
 // waiting on it keeps running, as in `docker run -di`. Our copies of the
-// init's ends are close-on-exec: they close when the monitor becomes the
-// watcher, and the pipes reach their end once the container's processes
-// are gone.
+// init's ends close once it has started (closeTheirEnds).
 func (c *Container) sendOutputToLog(cmd *exec.Cmd) error {
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, nil
 	if c.TTY {
@@ -194,6 +192,17 @@ func (c *Container) sendOutputToLog(cmd *exec.Cmd) error {
 		cmd.Stdin, c.stdin = read, write
 	}
 	return nil
+}
+
+// closeTheirEnds closes our copies of a detached init's standard streams
+// once it has its own: the pipes reach their end only when no process
+// holds their writing end.
+func closeTheirEnds(cmd *exec.Cmd) {
+	for _, stream := range []any{cmd.Stdin, cmd.Stdout, cmd.Stderr} {
+		if f, ok := stream.(*os.File); ok {
+			f.Close()
+		}
+	}
 }
 
 // keepConsole is start's console step for a detached container: the

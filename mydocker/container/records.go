@@ -88,15 +88,19 @@ func Remove(stateRoot, ref string, force bool) error {
 	}
 	defer dir.Close()
 	if unix.Flock(int(dir.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
-		// A mydocker holds it: the container is being created, or runs.
-		if !force {
+		switch {
+		case r.State.Status == state.Stopped:
+			// Another command's Reconcile, reading the record for a moment.
+		case !force:
+			// A mydocker holds it: the container is being created, or runs.
 			return fmt.Errorf("container %s is %s: stop it before removing it, or remove it with rm -f", ref, r.State.Status)
-		}
-		if err := killInit(r.State); err != nil {
-			return err
+		default:
+			if err := killInit(r.State); err != nil {
+				return err
+			}
 		}
 		if err := waitForLock(dir, 10*time.Second); err != nil {
-			return fmt.Errorf("container %s: its mydocker did not let it go after its init was killed: %w", ref, err)
+			return fmt.Errorf("container %s: the mydocker that holds it did not let it go: %w", ref, err)
 		}
 	}
 	// Ours now. The mydocker that ran it may have removed it already (--rm).
@@ -154,5 +158,11 @@ func (r Record) StillWatched() bool {
 		return false
 	}
 	defer dir.Close()
-	return unix.Flock(int(dir.Fd()), unix.LOCK_SH|unix.LOCK_NB) != nil
+	if unix.Flock(int(dir.Fd()), unix.LOCK_SH|unix.LOCK_NB) == nil {
+		return false
+	}
+	// Another command's Reconcile also holds the lock, for a moment,
+	// while it reads the state: a stopped container is not watched.
+	st, err := state.Load(r.Dir)
+	return err == nil && st.Status != state.Stopped
 }

@@ -150,6 +150,7 @@ func Reconcile(stateRoot string) {
 // parent-death signal): it becomes a stopped container without an exit
 // code, which says why (or goes, with --rm).
 func settleDeadContainer(stateRoot string, dir *os.File) {
+	//book:lab detach settle
 	st, err := state.Load(dir.Name())
 	cfg, recordErr := loadRecord(dir.Name())
 	switch {
@@ -160,6 +161,15 @@ func settleDeadContainer(stateRoot string, dir *os.File) {
 	default:
 		recordKilled(dir, st)
 	}
+	//book:stub
+	// // Lab detach, part 3 (labs/08-detach/README.md): settle a container
+	// // that no mydocker holds any more: keep a stopped one, remove one that
+	// // never got to created (or one run with --rm), and record one that was
+	// // created or running as stopped, without an exit code (recordKilled).
+	// // Until then what a killed run left stays as it was: "running" for
+	// // ever, with its cgroup.
+	// dir.Close()
+	//book:end detach settle
 }
 
 // recordKilled releases what a killed run's container still holds, its
@@ -174,14 +184,15 @@ func recordKilled(dir *os.File, st state.State) {
 	}
 	logrus.Debugf("container %s: the mydocker that watched it was killed; recording it as stopped", st.ID)
 	now := time.Now()
-	st.Status, st.Finished, st.ExitCode, st.Pid, st.Cgroup = state.Stopped, &now, nil, 0, ""
+	st.Status, st.Finished, st.ExitCode, st.Pid, st.PidStartTime, st.Cgroup = state.Stopped, &now, nil, 0, 0, ""
+	_ = os.Remove(filepath.Join(dir.Name(), "attach.sock")) // nobody listens on it any more
 	st.Error = "the mydocker process that watched the container was killed, and the container with it: its exit status is unknown"
 	if err := state.Note(dir.Name(), st); err != nil {
 		logrus.Warnf("%v", err)
 	}
 }
 
-//book:end
+//book:end detach
 
 //book:add cgroups
 

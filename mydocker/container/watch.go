@@ -152,7 +152,7 @@ func (c *Container) watch(init *os.Process) int {
 	case c.stdin != nil:
 		input = c.stdin
 	}
-	hub := &attachHub{clients: map[net.Conn]bool{}}
+	hub := &attachHub{clients: map[net.Conn]chan []byte{}}
 	if c.attachSocket != nil {
 		hub = serveAttach(c.attachSocket, input, c.console)
 		c.attachSocket = nil // serveAttach has taken it

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -493,4 +494,48 @@ func TestAttachWithoutATerminal(t *testing.T) {
 	r.requireRunning("attach must not end with its input")
 	require.Equal(t, 0, e.mydocker("rm", "-f", "echoer").code)
 	assert.Equal(t, 137, r.wait(), "attach ends with the container's status: killed by rm -f\n%s", r)
+}
+
+func TestAnAttachClientThatDoesNotReadNeverBlocksTheContainer(t *testing.T) {
+	e := newEnv(t)
+	id := e.runDetached("-i", "--name", "chatty", "--", busyboxCmd, "sh", "-c",
+		`read -r go; i=0; while [ $i -lt 20000 ]; do echo "line $i of a container that talks a lot"; i=$((i+1)); done; echo done`)
+	dir, err := os.Open(filepath.Join(e.root, "containers", id))
+	require.NoError(t, err)
+	defer dir.Close()
+	conn, err := net.Dial("unix", fmt.Sprintf("/proc/self/fd/%d/attach.sock", dir.Fd()))
+	require.NoError(t, err, "the attach socket")
+	defer conn.Close()
+	// A frame of keys (kind 0, length 3, "go\n"), then never a read.
+	_, err = conn.Write([]byte{0, 0, 0, 0, 3, 'g', 'o', '\n'})
+	require.NoError(t, err)
+	e.waitUntilExited("chatty")
+	logs := e.mydocker("logs", "--tail", "1", "chatty")
+	assert.Equal(t, "done\n", logs.stdout, "the container ran to its end while a client did not read")
+	require.Equal(t, 0, e.mydocker("rm", "chatty").code)
+}
+
+func TestRemoveWhileOtherCommandsReadTheRecords(t *testing.T) {
+	e := newEnv(t)
+	stop := make(chan struct{})
+	readers := make(chan struct{})
+	go func() {
+		defer close(readers)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				e.mydocker("ps", "-a")
+			}
+		}
+	}()
+	for i := range 30 {
+		name := fmt.Sprintf("r%d", i)
+		require.Equal(t, 0, e.mydocker("run", "--keep", "--name", name, "--", "true").code)
+		r := e.mydocker("rm", name)
+		assert.Equal(t, 0, r.code, "another command reading the records must not make rm fail\n%s", r)
+	}
+	close(stop)
+	<-readers
 }

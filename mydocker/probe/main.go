@@ -13,6 +13,7 @@
 //	probe spawn N PROG ARG...  start up to N copies of PROG; print "started K: ERROR", then the report
 //	probe escape PATH     try the classic chroot escape, then print whether PATH is visible
 //	probe syscall NAME ARG...  make a system call, print "OK" or its errno's name (ENOSYS)
+//	probe readexe PATH    read the link PATH (/proc/PID/exe) without CAP_SYS_PTRACE
 package main
 
 import (
@@ -57,6 +58,10 @@ func main() {
 	//book:add security
 	case "syscall":
 		callSyscall(os.Args[2], os.Args[3:])
+	//book:end
+	//book:add exec
+	case "readexe":
+		readExe(os.Args[2])
 	//book:end
 	default:
 		printReport()

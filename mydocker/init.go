@@ -37,9 +37,12 @@ func initCommand() *cli.Command {
 
 func runInit(*cli.Context) error {
 	logrus.SetFormatter(&traceFormatter{who: "mydocker init"})
+	//book:add detach
+	container.TraceToMonitor()
+	//book:end detach
 	// Init only returns if it could not exec the user's command; the
 	// parent prints why, so the init exits quietly.
 	return silentExit(container.Init())
 }
 
-//book:end
+//book:end proc

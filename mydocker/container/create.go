@@ -176,6 +176,11 @@ func (c *Container) startInit() error {
 		if err := c.sendOutputToLog(cmd); err != nil {
 			return err
 		}
+		if c.Debug {
+			if err := traceToMonitor(cmd); err != nil {
+				return err
+			}
+		}
 	}
 	//book:end detach
 	if err := startProcess(cmd); err != nil {

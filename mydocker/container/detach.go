@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strconv"
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
@@ -203,6 +204,39 @@ func closeTheirEnds(cmd *exec.Cmd) {
 			f.Close()
 		}
 	}
+}
+
+// A detached init's standard error is the container's log, not a place
+// for mydocker's --debug trace: with -d --debug the init gets a copy of
+// the monitor's standard error (which run -d shows until the report) as
+// descriptor traceFD, and traces there until its execve closes it.
+const (
+	traceFD  = 6
+	traceEnv = "MYDOCKER_INIT_TRACE_FD"
+)
+
+func traceToMonitor(cmd *exec.Cmd) error {
+	fd, err := unix.FcntlInt(os.Stderr.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("passing the trace to the init: %w", err)
+	}
+	for len(cmd.ExtraFiles) < traceFD-3 {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, nil) // closed in the child
+	}
+	cmd.ExtraFiles = append(cmd.ExtraFiles, os.NewFile(uintptr(fd), "trace"))
+	cmd.Env = append(cmd.Env, traceEnv+"="+strconv.Itoa(traceFD))
+	return nil
+}
+
+// TraceToMonitor is the init's side: it traces to the descriptor
+// traceToMonitor gave it, if any, and takes the variable out of the
+// environment the command will get.
+func TraceToMonitor() {
+	if os.Getenv(traceEnv) == "" {
+		return
+	}
+	os.Unsetenv(traceEnv)
+	logrus.SetOutput(os.NewFile(traceFD, "trace"))
 }
 
 // keepConsole is start's console step for a detached container: the

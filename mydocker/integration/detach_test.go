@@ -539,3 +539,15 @@ func TestRemoveWhileOtherCommandsReadTheRecords(t *testing.T) {
 	close(stop)
 	<-readers
 }
+
+func TestDebugTraceOfADetachedRunStaysOutOfTheLog(t *testing.T) {
+	e := newEnv(t)
+	r := e.mydocker("--debug", "run", "-d", "--name", "traced", "--", busyboxCmd, "sh", "-c", "echo out; echo err >&2")
+	require.Equal(t, 0, r.code, "%s", r)
+	t.Cleanup(func() { e.mydocker("rm", "-f", "traced") })
+	assert.Contains(t, r.stderr, "mydocker init[1] debug: execve(", "run -d --debug shows the init's steps")
+	e.waitUntilExited("traced")
+	logs := e.mydocker("logs", "traced")
+	assert.Equal(t, "out\n", logs.stdout)
+	assert.Equal(t, "err\n", logs.stderr, "the log holds the command's output only, not mydocker's trace")
+}

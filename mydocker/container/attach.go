@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"sync"
 	"time"
@@ -329,25 +328,14 @@ func rawTerminal(conn net.Conn) (restore func(), err error) {
 	if err != nil {
 		return nil, fmt.Errorf("putting the terminal in raw mode: %w", err)
 	}
-	sendSize := func() {
-		if ws, err := unix.IoctlGetWinsize(int(os.Stdin.Fd()), unix.TIOCGWINSZ); err == nil {
-			var data [4]byte
-			binary.BigEndian.PutUint16(data[:], ws.Row)
-			binary.BigEndian.PutUint16(data[2:], ws.Col)
-			_ = writeFrame(conn, frameResize, data[:])
-		}
-	}
-	sendSize()
-	winch := make(chan os.Signal, 1)
-	signal.Notify(winch, unix.SIGWINCH)
-	go func() {
-		for range winch {
-			sendSize()
-		}
-	}()
+	stopResizing := onWindowSize(func(ws *unix.Winsize) {
+		var data [4]byte
+		binary.BigEndian.PutUint16(data[:], ws.Row)
+		binary.BigEndian.PutUint16(data[2:], ws.Col)
+		_ = writeFrame(conn, frameResize, data[:])
+	})
 	return func() {
-		signal.Stop(winch)
-		close(winch)
+		stopResizing()
 		_ = term.Restore(int(os.Stdin.Fd()), state)
 	}, nil
 }

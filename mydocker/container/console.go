@@ -181,9 +181,17 @@ func proxyTerminal(master *os.File, interactive bool) (func(), error) {
 // followWindowSize gives the container's terminal our size, now and after
 // every resize (SIGWINCH), so full-screen programs draw correctly.
 func followWindowSize(master *os.File) func() {
+	return onWindowSize(func(ws *unix.Winsize) {
+		_ = unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, ws)
+	})
+}
+
+// onWindowSize calls apply with our terminal's size, now and after every
+// resize, until the returned function is called.
+func onWindowSize(apply func(*unix.Winsize)) func() {
 	resize := func() {
 		if ws, err := unix.IoctlGetWinsize(int(os.Stdin.Fd()), unix.TIOCGWINSZ); err == nil {
-			_ = unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, ws)
+			apply(ws)
 		}
 	}
 	resize()

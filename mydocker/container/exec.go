@@ -5,6 +5,7 @@ package container
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -53,8 +54,10 @@ type ExecConfig struct {
 // never handed back to the Go runtime: it ends with its goroutine.
 
 // namespaceKinds are the namespaces a process can join, in the order they
-// are joined: the mount namespace last, since it changes the root under
-// which the others' files were opened.
+// are joined. Their files are all open before the first setns, so the
+// order matters little here (a user namespace, which would have to come
+// first, is never joined); the mount namespace comes last so that the
+// steps after it, and only those, see the container's paths.
 var namespaceKinds = []struct {
 	name string
 	flag int
@@ -69,6 +72,9 @@ var namespaceKinds = []struct {
 
 // Exec runs a command in a running container and returns its status.
 func Exec(ec ExecConfig) (int, error) {
+	if err := runFromSealedCopy(); err != nil {
+		return 0, err
+	}
 	r, err := FindRecord(ec.StateRoot, ec.Container)
 	if err != nil {
 		return 0, &Error{Code: 1, Err: err}
@@ -182,7 +188,12 @@ func sameFile(a, b string) bool {
 
 type execStart struct {
 	master *os.File // with -t: the pty's master, here to copy
-	pid    int
+	pid    int      // 0 if the command could not be started
+	// finish completes the cgroup's placement (ForChildren). It runs on
+	// another thread than the joined one, which has dropped the
+	// capabilities a move between cgroups may need (CAP_SYS_NICE, between
+	// cpusets).
+	finish func(child int) error
 }
 
 type execResult struct {
@@ -198,17 +209,11 @@ func execInContainer(r Record, ec ExecConfig, t *target, started chan<- execStar
 		return 0, err
 	}
 	cmd, master, err := startInContainer(r, ec, t)
-	child := 0
-	if err == nil {
-		child = cmd.Process.Pid
-	}
-	if err := finish(child); err != nil && !errors.Is(err, unix.ESRCH) { // ESRCH: it has exited already
-		logrus.Warnf("%v", err)
-	}
 	if err != nil {
+		started <- execStart{finish: finish}
 		return 0, err
 	}
-	started <- execStart{master: master, pid: cmd.Process.Pid}
+	started <- execStart{master: master, pid: cmd.Process.Pid, finish: finish}
 	var exitErr *exec.ExitError
 	if err := cmd.Wait(); errors.As(err, &exitErr) {
 		return statusOf(exitErr.Sys().(syscall.WaitStatus)), nil
@@ -235,6 +240,11 @@ func startInContainer(r Record, ec ExecConfig, t *target) (*exec.Cmd, *os.File, 
 	logrus.Debugf("starting %q in the container", cmd.Args)
 	err = cmd.Start()
 	closeAll([]*os.File{slave}) // the child has its own copy
+	if errors.Is(err, unix.EAGAIN) {
+		closeAll([]*os.File{master})
+		return nil, nil, &Error{Code: ExitCannotInvoke, Err: fmt.Errorf("starting %q in the container: %w: "+
+			"it holds as many processes as its --pids-limit allows", ec.Args[0], err)}
+	}
 	if err != nil {
 		closeAll([]*os.File{master})
 		return nil, nil, commandError(ec.Args[0], err)
@@ -280,8 +290,9 @@ func commandInContainer(r Record, ec ExecConfig) (cmd *exec.Cmd, master, slave *
 	// No parent-death signal: in the container's PID namespace the
 	// child's parent (this process, outside) shows as PID 0, and Go's
 	// child code takes that for a dead parent and kills itself. If
-	// mydocker exec dies, the command is adopted by the container's init,
-	// as with runc, and dies with the container.
+	// mydocker exec dies, the command lives on, adopted by a reaper on the
+	// host's side (its parent still shows as 0 inside), and dies with the
+	// container's PID namespace.
 	cmd = &exec.Cmd{Args: ec.Args, Env: env, SysProcAttr: &syscall.SysProcAttr{}}
 	path, err := lookPathIn(ec.Args[0], env)
 	if err != nil {
@@ -354,7 +365,7 @@ func lookPathIn(name string, env []string) (string, error) {
 	}
 	for _, dir := range filepath.SplitList(path) {
 		candidate := filepath.Join(dir, name)
-		if st, err := os.Stat(candidate); err == nil && !st.IsDir() {
+		if st, err := os.Stat(candidate); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
 			return candidate, nil
 		}
 	}
@@ -403,6 +414,13 @@ func followCommand(ec ExecConfig, started <-chan execStart, done <-chan execResu
 	case res := <-done:
 		return res.status, res.err
 	}
+	if err := s.finish(s.pid); err != nil && !errors.Is(err, unix.ESRCH) { // ESRCH: it has exited already
+		logrus.Warnf("%v", err)
+	}
+	if s.pid == 0 {
+		res := <-done
+		return res.status, res.err
+	}
 	signals := make(chan os.Signal, 16)
 	signal.Notify(signals, forwardedSignals...)
 	defer signal.Stop(signals)
@@ -427,3 +445,44 @@ func followCommand(ec ExecConfig, started <-chan execStart, done <-chan execResu
 // filterFile keeps the container's compiled seccomp filter beside its
 // record, for exec to load the very same one.
 const filterFile = "seccomp.bpf"
+
+// sealedEnv marks a mydocker exec that runs from its sealed copy.
+const sealedEnv = "MYDOCKER_SEALED"
+
+// runFromSealedCopy re-executes mydocker exec from a copy of its binary in
+// memory, sealed against writes (a memfd), once. The container decides
+// what the command is: a script that starts with #!/proc/self/exe makes
+// the kernel, during the child's execve, run the binary of the process
+// that execs, mydocker, inside the container, where it is dumpable again
+// and a process of the container can open its /proc/PID/exe and write
+// through it once it has exited. That was CVE-2019-5736's route into
+// runc; runc's first fix was this copy. The binary reached that way is the
+// sealed copy: writing to it fails, and the one on the host is never in
+// reach.
+func runFromSealedCopy() error {
+	if os.Getenv(sealedEnv) != "" {
+		os.Unsetenv(sealedEnv)
+		return nil
+	}
+	self, err := os.Open("/proc/self/exe")
+	if err != nil {
+		return fmt.Errorf("opening our own binary: %w", err)
+	}
+	defer self.Close()
+	fd, err := unix.MemfdCreate("mydocker", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		return fmt.Errorf("creating a sealed copy of mydocker: %w", err)
+	}
+	copied := os.NewFile(uintptr(fd), "mydocker (sealed)")
+	defer copied.Close()
+	if _, err := io.Copy(copied, self); err != nil {
+		return fmt.Errorf("copying mydocker into memory: %w", err)
+	}
+	const seals = unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, seals); err != nil {
+		return fmt.Errorf("sealing the copy of mydocker: %w", err)
+	}
+	logrus.Debugf("execve(/proc/self/fd/%d): mydocker exec goes on from a sealed copy of its binary", fd)
+	err = syscall.Exec(fmt.Sprintf("/proc/self/fd/%d", fd), os.Args, append(os.Environ(), sealedEnv+"=1"))
+	return fmt.Errorf("re-executing from the sealed copy of mydocker: %w", err)
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 
 	"github.com/mydocker-book/mydocker/mydocker/probe/report"
 )
@@ -209,4 +210,39 @@ func TestExecDoesNotOutliveItsContainer(t *testing.T) {
 	run.expectLine("ready")
 	require.Equal(t, 0, e.mydocker("rm", "-f", "box").code)
 	assert.Equal(t, 137, run.wait(), "the exec'd command dies with the container's PID namespace\n%s", run)
+}
+
+// The route CVE-2019-5736 really took: a command that is a script
+// starting #!/proc/self/exe makes the kernel run, during the child's
+// execve, whatever binary the process that execs runs. mydocker exec runs
+// from a sealed copy in memory: the binary the container can reach that
+// way cannot be written, even through a descriptor opened while it ran.
+func TestExecRunsFromASealedCopy(t *testing.T) {
+	e := newEnv(t)
+	e.runDetached("--name", "box", "--", busyboxCmd, "sleep", "1000")
+	run := e.start("exec", "box", busyboxCmd, "sh", "-c", "echo ready; exec sleep 1000")
+	run.expectLine("ready")
+	exe := fmt.Sprintf("/proc/%d/exe", run.cmd.Process.Pid)
+	target, err := os.Readlink(exe)
+	require.NoError(t, err)
+	// require: the write below must never reach the binary on the host.
+	require.True(t, strings.HasPrefix(target, "/memfd:mydocker"), "mydocker exec runs from a memfd, not %s", target)
+	held, err := os.OpenFile(exe, unix.O_PATH, 0)
+	require.NoError(t, err)
+	defer held.Close()
+	run.kill()
+	f, err := os.OpenFile(fmt.Sprintf("/proc/self/fd/%d", held.Fd()), os.O_WRONLY, 0)
+	if err == nil {
+		_, err = f.Write([]byte("overwritten"))
+		f.Close()
+	}
+	assert.Error(t, err, "the copy is sealed against writes")
+
+	r := e.mydocker("exec", "box", busyboxCmd, "sh", "-c", `printf '#!/proc/self/exe --version\n' > /evil && chmod +x /evil`)
+	require.Equal(t, 0, r.code, "%s", r)
+	r = e.mydocker("exec", "box", "/evil")
+	assert.Contains(t, r.stdout, "mydocker version", "the route exists: the container made mydocker run inside it\n%s", r)
+	data, err := os.ReadFile(mydockerBin)
+	require.NoError(t, err)
+	assert.NotContains(t, string(data[:min(len(data), 64)]), "overwritten", "the binary on the host is intact")
 }

@@ -87,8 +87,9 @@ func Exec(ec ExecConfig) (int, error) {
 	}
 	// CVE-2019-5736: between the clone and its execve, the new process is
 	// a copy of mydocker inside the container's PID namespace, and the
-	// container could open /proc/PID/exe, this binary on the host, and
-	// overwrite it once it is no longer running. A process that is not
+	// container could open /proc/PID/exe (the sealed copy, since
+	// runFromSealedCopy) and its other /proc files, such as the
+	// descriptors it holds on the host. A process that is not
 	// dumpable (a property of its memory, which the clone copies) keeps
 	// its /proc files to root with CAP_SYS_PTRACE, which a container does
 	// not have; execve of the command makes it dumpable again.
@@ -206,6 +207,7 @@ type execResult struct {
 func execInContainer(r Record, ec ExecConfig, t *target, started chan<- execStart) (int, error) {
 	finish, err := t.cgroup.ForChildren()
 	if err != nil {
+		started <- execStart{finish: func(int) error { return nil }}
 		return 0, err
 	}
 	cmd, master, err := startInContainer(r, ec, t)
@@ -408,12 +410,7 @@ func restrictThread(cfg Config, filter string) error {
 // followCommand connects the user's terminal to the command, as run does,
 // and forwards signals, until the command exits.
 func followCommand(ec ExecConfig, started <-chan execStart, done <-chan execResult) (int, error) {
-	var s execStart
-	select {
-	case s = <-started:
-	case res := <-done:
-		return res.status, res.err
-	}
+	s := <-started                                                         // always sent, before done
 	if err := s.finish(s.pid); err != nil && !errors.Is(err, unix.ESRCH) { // ESRCH: it has exited already
 		logrus.Warnf("%v", err)
 	}

@@ -14,7 +14,6 @@ import (
 // (the whole stage is run by make test already):
 //
 //   - the workspace as make lab writes it builds and vets;
-//   - graded as it is, every test of every part fails;
 //   - with one part cut at a time, that part's tests fail: each part is
 //     graded by tests of its own, and the previous chapter's code, which
 //     is what the stubs leave, does not pass them;
@@ -41,9 +40,9 @@ func selfTest(slug, image string) error {
 	if len(problems) == 0 {
 		check("the workspace", buildAndVet(stubs))
 	}
-	if len(problems) == 0 {
-		check("graded as written by make lab", l.expectFailures(reference, stubs, l.Tests()))
-	}
+	// Grading that workspace would run every part's tests once more with
+	// every part cut: what the runs below prove part by part, at a minute
+	// or more of CI for the nine labs.
 	for _, p := range l.Parts {
 		dir := filepath.Join(l.work, "part-"+p.Name)
 		err := l.writeWorkspace(dir, p.Name)

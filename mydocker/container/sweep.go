@@ -40,18 +40,18 @@ func containersLock(stateRoot string, how int) (unlock func(), err error) {
 // sweepDeadContainers is the sweep, create's step before the directory.
 // What it cannot remove is reported, and the run goes on.
 func (c *Container) sweepDeadContainers() error {
-	dead, err := deadContainers(c.StateRoot)
-	if err != nil {
-		logrus.Warnf("looking for containers left by killed runs: %v", err)
-	}
-	for _, d := range dead {
-		//book:replace namespaces detach
-		// removeDeadContainer(d)
-		//book:end
-		//book:add detach
-		settleDeadContainer(c.StateRoot, d)
-		//book:end
-	}
+	//book:replace namespaces detach
+	// dead, err := deadContainers(c.StateRoot)
+	// if err != nil {
+	// 	logrus.Warnf("looking for containers left by killed runs: %v", err)
+	// }
+	// for _, d := range dead {
+	// 	removeDeadContainer(d)
+	// }
+	//book:end
+	//book:add detach
+	Reconcile(c.StateRoot)
+	//book:end
 	//book:add overlay
 	if err := image.RemoveStaleUnpacks(c.StateRoot); err != nil {
 		logrus.Warnf("%v", err)
@@ -115,21 +115,15 @@ func removeDeadContainer(dir *os.File) {
 	if err := os.RemoveAll(dir.Name()); err != nil {
 		logrus.Warnf("removing the directory of a killed run %s: %v; remove it by hand", dir.Name(), err)
 	}
-	//book:add detach
-	// The name goes after the directory: a name whose directory is gone
-	// is free again (state.ReserveName).
-	stateRoot, id := filepath.Dir(filepath.Dir(dir.Name())), filepath.Base(dir.Name())
-	if name := state.NameOf(stateRoot, id); name != "" {
-		_ = state.ReleaseName(stateRoot, name, id)
-	}
-	//book:end
 }
 
 //book:add detach
 
 // Reconcile settles what killed runs and monitors left, before a command
-// reads the containers (ps, logs, inspect, rm): the next command after a
-// SIGKILL recognises it, and says it truthfully.
+// reads the containers (ps, logs, inspect, rm) and in every run's sweep:
+// the next command after a SIGKILL recognises it, and says it truthfully.
+// A removed container's name goes with the stale names, after its
+// directory: a name whose directory is gone is free (state.ReserveName).
 func Reconcile(stateRoot string) {
 	dead, err := deadContainers(stateRoot)
 	if err != nil {

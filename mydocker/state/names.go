@@ -72,17 +72,6 @@ func ReleaseName(root, name, id string) error {
 	return nil
 }
 
-// NameOf is the name that links to container id, or "".
-func NameOf(root, id string) string {
-	entries, _ := os.ReadDir(namesDir(root))
-	for _, e := range entries {
-		if owner, err := os.Readlink(filepath.Join(namesDir(root), e.Name())); err == nil && owner == id {
-			return e.Name()
-		}
-	}
-	return ""
-}
-
 // ContainerDir is where container id's files are kept.
 func ContainerDir(root, id string) string { return filepath.Join(root, "containers", id) }
 

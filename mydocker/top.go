@@ -84,15 +84,17 @@ func readProcess(pid int, boot time.Time) (processInfo, error) {
 	if err != nil {
 		return p, err
 	}
-	// Fields after the command's name, which may hold spaces and ")".
-	fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	fields, err := state.StatFields(stat) // fields[0] is field 3
+	if err != nil {
+		return p, err
+	}
 	if len(fields) < 20 {
 		return p, fmt.Errorf("/proc/%d/stat: too few fields", pid)
 	}
-	p.ppid, _ = strconv.Atoi(fields[1])
-	utime, _ := strconv.ParseInt(fields[11], 10, 64)
-	stime, _ := strconv.ParseInt(fields[12], 10, 64)
-	start, _ := strconv.ParseInt(fields[19], 10, 64)
+	p.ppid, _ = strconv.Atoi(string(fields[1]))
+	utime, _ := strconv.ParseInt(string(fields[11]), 10, 64)
+	stime, _ := strconv.ParseInt(string(fields[12]), 10, 64)
+	start, _ := strconv.ParseInt(string(fields[19]), 10, 64)
 	p.started = boot.Add(time.Duration(start) * time.Second / clockTicks)
 	p.cpu = cpuTime((utime + stime) / clockTicks)
 	p.user = processUser(pid)

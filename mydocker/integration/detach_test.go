@@ -22,6 +22,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"github.com/mydocker-book/mydocker/mydocker/state"
 )
 
 var fullID = regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -331,7 +333,10 @@ func waitDead(t *testing.T, pid int) {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil || strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))[0] == "Z" {
+		if err != nil {
+			return
+		}
+		if fields, err := state.StatFields(stat); err == nil && string(fields[0]) == "Z" {
 			return
 		}
 		require.True(t, time.Now().Before(deadline), "PID %d is still there", pid)

@@ -3,13 +3,13 @@
 package integration
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
 
 	"github.com/mydocker-book/mydocker/mydocker/probe/report"
+	"github.com/mydocker-book/mydocker/mydocker/state"
 )
 
 // describeOurProcesses shows, for a failure message, what the kernel says
@@ -56,9 +56,11 @@ func parentOf(pid int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	// The command name may hold spaces and parentheses: fields start after the last ')'.
-	fields := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
-	return strconv.Atoi(fields[1])
+	fields, err := state.StatFields(data) // fields[0] is field 3
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(string(fields[1]))
 }
 
 func ourPIDs() []int {

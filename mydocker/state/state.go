@@ -116,18 +116,27 @@ func ProcessStartTime(pid int) (uint64, error) {
 	return startTimeFromStat(stat)
 }
 
-// startTimeFromStat reads field 22 of a /proc/PID/stat line. The second
-// field, the command's name in parentheses, may itself hold spaces and
-// parentheses, so the fields are counted from the last ')'.
+// startTimeFromStat reads field 22 of a /proc/PID/stat line.
 func startTimeFromStat(stat []byte) (uint64, error) {
-	end := bytes.LastIndexByte(stat, ')')
-	if end < 0 {
-		return 0, errors.New("unexpected /proc/PID/stat: no ')' after the command name")
+	fields, err := StatFields(stat)
+	if err != nil {
+		return 0, err
 	}
-	fields := bytes.Fields(stat[end+1:])
 	const startTime = 22 - 3 // fields[0] is field 3, the state
 	if len(fields) <= startTime {
 		return 0, fmt.Errorf("unexpected /proc/PID/stat: %d fields after the command name", len(fields))
 	}
 	return strconv.ParseUint(string(fields[startTime]), 10, 64)
+}
+
+// StatFields are the fields of a /proc/PID/stat line from the third, the
+// state, on: fields[0] is field 3. The second field, the command's name in
+// parentheses, may itself hold spaces and parentheses, so the fields are
+// counted from the last ')'.
+func StatFields(stat []byte) ([][]byte, error) {
+	end := bytes.LastIndexByte(stat, ')')
+	if end < 0 {
+		return nil, errors.New("unexpected /proc/PID/stat: no ')' after the command name")
+	}
+	return bytes.Fields(stat[end+1:]), nil
 }

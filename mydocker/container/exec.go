@@ -12,7 +12,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"syscall"
 
@@ -349,8 +348,7 @@ func execEnv(cfg Config, ec ExecConfig) []string {
 }
 
 func setEnv(env []string, name, value string) []string {
-	env = slices.DeleteFunc(env, func(kv string) bool { return strings.HasPrefix(kv, name+"=") })
-	return append(env, name+"="+value)
+	return append(withoutEnv(env, name), name+"="+value)
 }
 
 // lookPathIn finds a command as a shell in the container would, along the

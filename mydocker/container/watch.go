@@ -8,7 +8,9 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -65,7 +67,7 @@ func (c *Container) handOver() int {
 		"--stdin", strconv.Itoa(h.Stdin), "--console", strconv.Itoa(h.Console), "--attach", strconv.Itoa(h.Attach), c.ID)
 	// One P: the watcher is idle nearly all its life, and every P and
 	// thread the Go runtime starts keeps memory for as long as it lives.
-	env := append(withoutMonitorEnv(os.Environ()), "GOMAXPROCS=1")
+	env := append(withoutEnv(os.Environ(), MonitorEnv), "GOMAXPROCS=1")
 	logrus.Debugf("execve(/proc/self/exe, %q): the monitor becomes the container's watcher", args)
 	err := syscall.Exec("/proc/self/exe", append([]string{"mydocker"}, args...), env)
 	logrus.Warnf("starting the watcher: %v; this monitor watches the container itself", err)
@@ -89,14 +91,9 @@ func fileOf(fd int, name string) *os.File {
 	return os.NewFile(uintptr(fd), name)
 }
 
-func withoutMonitorEnv(env []string) []string {
-	var out []string
-	for _, v := range env {
-		if len(v) < len(MonitorEnv)+1 || v[:len(MonitorEnv)+1] != MonitorEnv+"=" {
-			out = append(out, v)
-		}
-	}
-	return out
+// withoutEnv is env without the variable name.
+func withoutEnv(env []string, name string) []string {
+	return slices.DeleteFunc(env, func(kv string) bool { return strings.HasPrefix(kv, name+"=") })
 }
 
 // Watch is the watcher's life: it rebuilds the container from its record

@@ -35,8 +35,9 @@ func main() {
 	// and error, and no descriptor that whoever started the checker left
 	// open (make's jobserver pipe, say), which ls /proc/self/fd would show.
 	_ = unix.CloseRange(3, math.MaxUint32, unix.CLOSE_RANGE_CLOEXEC)
-	fix := flag.Bool("fix", false, "rewrite the texts' outputs from the run")
-	image := flag.String("image", "build/images/busybox.tar", "the busybox image the transcripts run")
+	var opts options
+	flag.BoolVar(&opts.fix, "fix", false, "rewrite the texts' outputs from the run")
+	flag.StringVar(&opts.image, "image", "build/images/busybox.tar", "the busybox image the transcripts run")
 	list := flag.String("texts-from", "", "run the texts listed in this file (one a line, # comments)")
 	flag.StringVar(&opts.bins, "bins", "", "take the stage's mydocker, mydocker-faults and probe from this directory "+
 		"instead of building them (for texts of one stage, in the test VM)")
@@ -50,7 +51,6 @@ func main() {
 			os.Exit(1)
 		}
 	}
-	opts.fix, opts.image = *fix, *image
 	if err := run(opts, texts); err != nil {
 		fmt.Fprintln(os.Stderr, "transcripts:", err)
 		os.Exit(1)
@@ -64,8 +64,6 @@ type options struct {
 	bins       string // prebuilt stage binaries ("": build each text's stage)
 	cgroupOnly bool   // only the blocks marked with this host's cgroup version
 }
-
-var opts options
 
 func run(opts options, only []string) error {
 	fix := opts.fix

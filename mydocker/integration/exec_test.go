@@ -195,14 +195,6 @@ func capEff(t *testing.T, status string) string {
 	return ""
 }
 
-func mustAtoi(t *testing.T, s string) int {
-	t.Helper()
-	var n int
-	_, err := fmt.Sscan(s, &n)
-	require.NoError(t, err, "%q", s)
-	return n
-}
-
 func TestExecDoesNotOutliveItsContainer(t *testing.T) {
 	e := newEnv(t)
 	e.runDetached("--name", "box", "--", busyboxCmd, "sleep", "1000")

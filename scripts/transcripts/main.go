@@ -74,6 +74,7 @@ func run(opts options, only []string) error {
 	if err != nil {
 		return err
 	}
+	parentsBefore := cgroupParents()
 	files, err := textFiles(only)
 	if err != nil {
 		return err
@@ -190,6 +191,9 @@ func run(opts options, only []string) error {
 	}
 	if !opts.cgroupOnly {
 		fmt.Println("  " + total.String())
+	}
+	if err := removeNewCgroupParents(parentsBefore); err != nil {
+		return err
 	}
 	if failed > 0 && !fix {
 		return fmt.Errorf("%d command(s) print something else than their text says: fix the code or the text "+

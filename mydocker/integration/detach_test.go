@@ -433,21 +433,23 @@ func TestTopListsTheContainersProcesses(t *testing.T) {
 	e := newEnv(t)
 	id := e.runDetached("--", busyboxCmd, "sh", "-c", "sleep 1000 & exec sleep 999")
 	pid := e.inspect(id, "{{.State.Pid}}")
+	first := regexp.MustCompile(`(?m)^(root|0) +` + pid + ` +\d+ +\d\d:\d\d +00:00:0\d +sleep 999$`)
+	second := regexp.MustCompile(`(?m)^(root|0) +\d+ +` + pid + ` +.* sleep 1000$`)
 	var r result
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		r = e.mydocker("top", id)
 		require.Equal(t, 0, r.code, "%s", r)
-		if strings.Count(r.stdout, "\n") == 3 || time.Now().After(deadline) {
+		if (first.MatchString(r.stdout) && second.MatchString(r.stdout)) || time.Now().After(deadline) {
 			break
 		}
-		time.Sleep(20 * time.Millisecond) // the shell has not forked yet
+		time.Sleep(20 * time.Millisecond) // the shell has not forked, or its processes not exec'd, yet
 	}
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
 	require.Len(t, lines, 3, "a header and the container's two processes\n%s", r)
 	assert.Regexp(t, `^UID +PID +PPID +STIME +TIME +CMD$`, lines[0])
-	assert.Regexp(t, `(?m)^(root|0) +`+pid+` +\d+ +\d\d:\d\d +00:00:0\d +sleep 999$`, r.stdout, "host PIDs, as docker top shows them")
-	assert.Regexp(t, `(?m)^(root|0) +\d+ +`+pid+` +.* sleep 1000$`, r.stdout)
+	assert.Regexp(t, first, r.stdout, "host PIDs, as docker top shows them")
+	assert.Regexp(t, second, r.stdout)
 	require.Equal(t, 0, e.mydocker("rm", "-f", id).code)
 	r = e.mydocker("top", id)
 	assert.Equal(t, 1, r.code)

@@ -15,7 +15,6 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/moby/sys/user"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
@@ -234,6 +233,10 @@ func startInContainer(r Record, ec ExecConfig, t *target) (*exec.Cmd, *os.File, 
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := switchExecUser(r, ec, cmd); err != nil {
+		closeAll([]*os.File{master, slave})
+		return nil, nil, err
+	}
 	if err := restrictThread(r.Config, t.filter); err != nil {
 		closeAll([]*os.File{master, slave})
 		return nil, nil, err
@@ -300,22 +303,6 @@ func commandInContainer(r Record, ec ExecConfig) (cmd *exec.Cmd, master, slave *
 		return nil, nil, nil, commandError(ec.Args[0], err)
 	}
 	cmd.Path = path
-	spec := ec.User
-	if spec == "" {
-		spec = r.User
-	}
-	if spec != "" {
-		u, err := user.GetExecUserPath(spec, &user.ExecUser{Home: "/"}, "/etc/passwd", "/etc/group")
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("%w: the image's /etc/passwd and /etc/group must name it, or give numbers (-u 1000:1000)", err)
-		}
-		groups := make([]uint32, len(u.Sgids))
-		for i, g := range u.Sgids {
-			groups[i] = uint32(g)
-		}
-		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(u.Uid), Gid: uint32(u.Gid), Groups: groups}
-		cmd.Env = setEnv(cmd.Env, "HOME", u.Home)
-	}
 	if !ec.TTY {
 		cmd.Stdin = os.Stdin
 		if !ec.Interactive {
@@ -331,6 +318,30 @@ func commandInContainer(r Record, ec ExecConfig) (cmd *exec.Cmd, master, slave *
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
 	cmd.SysProcAttr.Setsid, cmd.SysProcAttr.Setctty, cmd.SysProcAttr.Ctty = true, true, 0
 	return cmd, master, slave, nil
+}
+
+// switchExecUser switches this thread to the user of -u, or else to the
+// container's, before the capabilities are limited, as harden does: the
+// command inherits the thread. (Go's Credential would switch in the child
+// instead, after the limit, without the CAP_SETUID a --cap-drop ALL
+// container has dropped.)
+func switchExecUser(r Record, ec ExecConfig, cmd *exec.Cmd) error {
+	spec := ec.User
+	if spec == "" {
+		spec = r.User
+	}
+	if spec == "" {
+		return nil
+	}
+	u, err := lookUpUser(spec)
+	if err != nil {
+		return err
+	}
+	cmd.Env = setEnv(cmd.Env, "HOME", u.Home)
+	if err := becomeUser(u); err != nil {
+		return fmt.Errorf("%w (user %s)", err, spec)
+	}
+	return nil
 }
 
 // execEnv is the container's environment with -e on top, as Docker gives
@@ -374,7 +385,7 @@ func lookPathIn(name string, env []string) (string, error) {
 
 // restrictThread gives the thread the container's restrictions, which the
 // command inherits: the seccomp filter, the capabilities and no_new_privs,
-// in harden's order. The user is switched in the child (Credential).
+// in harden's order, after switchExecUser.
 func restrictThread(cfg Config, filter string) error {
 	//book:lab exec restrict
 	if cfg.Privileged {

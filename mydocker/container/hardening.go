@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 
 	"github.com/moby/sys/user"
 	"github.com/sirupsen/logrus"
@@ -19,20 +18,20 @@ import (
 )
 
 // harden is the init's last step before the command: the root read-only
-// if asked, /proc and /sys protected, the seccomp filter loaded, then the
-// capabilities limited (after the mounts, which need CAP_SYS_ADMIN), and
-// no_new_privs if asked. A privileged container keeps every capability,
-// an unprotected /proc and no filter.
+// if asked, /proc and /sys protected, the seccomp filter loaded, the user
+// switched, then the capabilities limited (after the mounts, which need
+// CAP_SYS_ADMIN), and no_new_privs if asked. A privileged container keeps
+// every capability, an unprotected /proc and no filter.
 //
 // The filter goes in where runc puts it. Loading one needs no_new_privs or
 // CAP_SYS_ADMIN: without no_new_privs (Docker's default) it goes in while
 // the init still holds CAP_SYS_ADMIN, before the capabilities are
 // dropped; with it, last, so that as little of the init's own work as
-// possible runs under the filter. Either way, what runs after it (capset,
-// prctl, setuid, close_range, the pipes to mydocker, the Go runtime's
-// futex, mmap, clone of a thread, sigaltstack, and execve) must be allowed
-// by the profile: Docker's allows all of it. All of it happens on this
-// one locked thread, whose filter execve keeps.
+// possible runs under the filter. Either way, what runs after it (prctl,
+// setgroups, setresuid, capset, close_range, the pipes to mydocker, the Go
+// runtime's futex, mmap, clone of a thread, sigaltstack, and execve) must
+// be allowed by the profile: Docker's allows all of it. All of it happens
+// on this one locked thread, whose filter execve keeps.
 func harden(cfg initConfig) error {
 	if cfg.ReadOnly {
 		if err := makeRootReadOnly(); err != nil {
@@ -49,13 +48,13 @@ func harden(cfg initConfig) error {
 			return err
 		}
 	}
-	if !cfg.Privileged {
-		if err := limitCapabilities(cfg.Capabilities); err != nil {
+	if cfg.User != "" {
+		if err := switchUser(cfg.User); err != nil {
 			return err
 		}
 	}
-	if cfg.User != "" {
-		if err := switchUser(cfg.User); err != nil {
+	if !cfg.Privileged {
+		if err := limitCapabilities(cfg.Capabilities); err != nil {
 			return err
 		}
 	}
@@ -158,26 +157,80 @@ func readOnlyPath(path string) error {
 }
 
 // switchUser becomes the user that -u names, as the image's /etc/passwd
-// and /etc/group know it: after pivot_root they are the image's own. The
-// groups go first: once the user is not root, it may not change them. The
-// kernel empties the permitted and effective capabilities when every uid
-// of a process leaves 0, so a user other than root has none, as in Docker.
-// The syscall package's calls change every thread of the init, not only
-// this one.
+// and /etc/group know it: after pivot_root they are the image's own.
 func switchUser(spec string) error {
-	u, err := user.GetExecUserPath(spec, &user.ExecUser{Home: "/"}, "/etc/passwd", "/etc/group")
+	u, err := lookUpUser(spec)
 	if err != nil {
-		return fmt.Errorf("%w: the image's /etc/passwd and /etc/group must name it, or give numbers (-u 1000:1000)", err)
+		return err
 	}
-	logrus.Debugf("setgroups(%v), setgid(%d), setuid(%d)", u.Sgids, u.Gid, u.Uid)
-	if err := syscall.Setgroups(u.Sgids); err != nil {
-		return fmt.Errorf("setting the groups of user %s: %w", spec, err)
-	}
-	if err := syscall.Setgid(u.Gid); err != nil {
-		return fmt.Errorf("setting the group of user %s: %w", spec, err)
-	}
-	if err := syscall.Setuid(u.Uid); err != nil {
-		return fmt.Errorf("becoming user %s: %w", spec, err)
+	if err := becomeUser(u); err != nil {
+		return fmt.Errorf("%w (user %s)", err, spec)
 	}
 	return os.Setenv("HOME", u.Home)
+}
+
+// lookUpUser reads a -u spec (name or number, with an optional :group)
+// in the current root's /etc/passwd and /etc/group.
+func lookUpUser(spec string) (*user.ExecUser, error) {
+	u, err := user.GetExecUserPath(spec, &user.ExecUser{Home: "/"}, "/etc/passwd", "/etc/group")
+	if err != nil {
+		return nil, fmt.Errorf("%w: the image's /etc/passwd and /etc/group must name it, or give numbers (-u 1000:1000)", err)
+	}
+	return u, nil
+}
+
+// becomeUser switches this thread, the one that execs the command, to the
+// user u, while it keeps its capabilities for limitCapabilities, next.
+// The groups go first: changing them needs CAP_SETGID, and the group
+// before the uid. When every uid of a thread leaves 0, the kernel empties
+// its permitted and effective sets, unless keep-caps is set: then it
+// empties the effective set only, and capset raises it again from the
+// permitted one. (execve clears keep-caps; and a non-root command gets
+// no capabilities from execve anyway, as in Docker: its sets start from
+// the empty ambient set, not from these.)
+//
+// Raw system calls, on this thread only: Go's syscall.Setuid changes
+// every thread of the process, and mydocker exec's other threads must
+// stay root on the host.
+func becomeUser(u *user.ExecUser) error {
+	logrus.Debug("prctl(PR_SET_KEEPCAPS, 1)")
+	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("keeping the capabilities across setuid: %w", err)
+	}
+	logrus.Debugf("setgroups(%v), setresgid(%d), setresuid(%d)", u.Sgids, u.Gid, u.Uid)
+	if err := unix.Setgroups(u.Sgids); err != nil { // a raw call: this thread's
+		return fmt.Errorf("setting the supplementary groups: %w", err)
+	}
+	if err := setThreadIDs(unix.SYS_SETRESGID, u.Gid); err != nil {
+		return fmt.Errorf("setting the group: %w", err)
+	}
+	if err := setThreadIDs(unix.SYS_SETRESUID, u.Uid); err != nil {
+		return fmt.Errorf("setting the user: %w", err)
+	}
+	return raiseEffectiveCapabilities()
+}
+
+// setThreadIDs sets the real, effective and saved ids of this thread to
+// id, with setresuid or setresgid.
+func setThreadIDs(call uintptr, id int) error {
+	if _, _, errno := unix.RawSyscall(call, uintptr(id), uintptr(id), uintptr(id)); errno != 0 {
+		return errno
+	}
+	return nil
+}
+
+// raiseEffectiveCapabilities makes the effective set the permitted one
+// again, after a setuid away from root emptied it.
+func raiseEffectiveCapabilities() error {
+	var data [2]unix.CapUserData
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("reading the capabilities after setuid: %w", err)
+	}
+	data[0].Effective, data[1].Effective = data[0].Permitted, data[1].Permitted
+	logrus.Debug("capset(effective=permitted)")
+	if err := unix.Capset(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("raising the capabilities after setuid: %w", err)
+	}
+	return nil
 }

@@ -309,7 +309,11 @@ func TestRemoveNeverKillsAProcessThatReusedThePID(t *testing.T) {
 	st["pid"] = os.Getpid()
 	data, err = json.Marshal(st)
 	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(statePath, data, 0o600))
+	// Atomically, as mydocker writes it: the watcher reads this file as it
+	// starts, and a half-written one would make it fail, and the container
+	// die with it.
+	require.NoError(t, os.WriteFile(statePath+".test", data, 0o600))
+	require.NoError(t, os.Rename(statePath+".test", statePath))
 	r := e.mydocker("rm", "-f", "victim")
 	assert.NotEqual(t, 0, r.code, "the container's real init still runs, so its mydocker keeps the lock\n%s", r)
 	// The test is alive to read this: rm -f did not kill it.

@@ -75,6 +75,7 @@ func TestExecGetsTheContainersRestrictions(t *testing.T) {
 		nil,
 		{"--cap-drop", "ALL", "--security-opt", "no-new-privileges"},
 		{"-u", "nobody"},
+		{"--cap-drop", "ALL", "-u", "nobody"},
 	} {
 		t.Run(strings.Join(flags, " "), func(t *testing.T) {
 			e := newEnv(t)
@@ -84,6 +85,19 @@ func TestExecGetsTheContainersRestrictions(t *testing.T) {
 			assert.Equal(t, inside.UID, exec.UID)
 		})
 	}
+}
+
+// exec -u switches the user before it limits the capabilities, as run
+// does: a container without CAP_SETUID can still be entered as any user.
+func TestExecUserInAContainerWithoutCapabilities(t *testing.T) {
+	e := newEnv(t)
+	e.runDetached("--name", "box", "--cap-drop", "ALL", "--", busyboxCmd, "sleep", "1000")
+	r := e.mydocker("exec", "-u", "1000:1000", "box", busyboxCmd, "sh", "-c", "id; grep CapEff /proc/self/status")
+	require.Equal(t, 0, r.code, "%s", r)
+	assert.Equal(t, "uid=1000 gid=1000\nCapEff:\t0000000000000000\n", r.stdout)
+	r = e.mydocker("exec", "-u", "root", "box", busyboxCmd, "sh", "-c", "id -u; grep CapEff /proc/self/status")
+	require.Equal(t, 0, r.code, "%s", r)
+	assert.Equal(t, "0\nCapEff:\t0000000000000000\n", r.stdout, "root keeps none of the dropped capabilities")
 }
 
 func TestExecPassesArgumentsAndEnvironmentIntact(t *testing.T) {

@@ -196,6 +196,16 @@ func TestUserFlag(t *testing.T) {
 	require.Equal(t, 0, r.code, r.String())
 	assert.Equal(t, "uid=1000 gid=1000\n", r.stdout, "no supplementary groups: none is named for 1000 in the image\n%s", r)
 
+	// The user is switched before the capabilities are limited: with
+	// none left, setgroups and setuid could not run any more.
+	inside, r = e.probe("--cap-drop", "ALL", "-u", "nobody")
+	assert.Equal(t, 65534, inside.UID, r.String())
+	assert.Equal(t, "0000000000000000", inside.Security.CapPrm, r.String())
+	assert.Equal(t, "0000000000000000", inside.Security.CapBnd, r.String())
+	r = e.mydocker("run", "--cap-drop", "ALL", "-u", "1000:1000", "--", busyboxCmd, "id")
+	require.Equal(t, 0, r.code, r.String())
+	assert.Equal(t, "uid=1000 gid=1000\n", r.stdout, r.String())
+
 	r = e.mydocker("run", "-u", "nosuchuser", "--", "true")
 	assert.Equal(t, 125, r.code, r.String())
 	assert.Contains(t, r.stderr, "unable to find user nosuchuser", r.String())

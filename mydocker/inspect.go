@@ -92,6 +92,10 @@ type inspectedConfig struct {
 	Image     string
 	Tty       bool
 	OpenStdin bool
+	//book:add lifecycle
+	StopSignal  string `json:",omitempty"`
+	StopTimeout *int   `json:",omitempty"`
+	//book:end
 }
 
 func inspectContainers(ctx *cli.Context) error {
@@ -226,6 +230,13 @@ func inspect(r container.Record) inspected {
 	if st.ExitCode != nil {
 		c.State.ExitCode = *st.ExitCode
 	}
+	//book:add lifecycle
+	if r.Paused {
+		c.State.Status, c.State.Paused = "paused", true
+	}
+	c.Config.StopSignal = r.StopSignal
+	c.Config.StopTimeout = r.StopTimeout
+	//book:end
 	if !r.Detach {
 		c.LogPath = ""
 	}

@@ -46,8 +46,15 @@ func newApp() *cli.App {
 		//book:replace detach exec
 		// Commands: []*cli.Command{runCommand(), psCommand(), logsCommand(), inspectCommand(), topCommand(), attachCommand(), rmCommand(), initCommand(), watchCommand()},
 		//book:end
-		//book:add exec
-		Commands: []*cli.Command{runCommand(), execCommand(), psCommand(), logsCommand(), inspectCommand(), topCommand(), attachCommand(), rmCommand(), initCommand(), watchCommand()},
+		//book:replace exec lifecycle
+		// Commands: []*cli.Command{runCommand(), execCommand(), psCommand(), logsCommand(), inspectCommand(), topCommand(), attachCommand(), rmCommand(), initCommand(), watchCommand()},
+		//book:end
+		//book:add lifecycle
+		Commands: []*cli.Command{
+			runCommand(), execCommand(), psCommand(), logsCommand(), inspectCommand(), topCommand(), attachCommand(),
+			stopCommand(), killCommand(), waitCommand(), pauseCommand(), unpauseCommand(), rmCommand(), containerCommand(),
+			initCommand(), watchCommand(),
+		},
 		//book:end
 		Action:         noCommand,
 		ExitErrHandler: func(*cli.Context, error) {}, // exit codes are decided in exitCode

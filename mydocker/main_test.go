@@ -93,8 +93,11 @@ func TestUnknownCommandListsTheCommands(t *testing.T) {
 	//book:replace detach exec
 	// assert.Equal(t, `unknown command "launch": the commands are run, ps, logs, inspect, top, attach, rm, help; see 'mydocker --help'`, err.Error())
 	//book:end
-	//book:add exec
-	assert.Equal(t, `unknown command "launch": the commands are run, exec, ps, logs, inspect, top, attach, rm, help; see 'mydocker --help'`, err.Error())
+	//book:replace exec lifecycle
+	// assert.Equal(t, `unknown command "launch": the commands are run, exec, ps, logs, inspect, top, attach, rm, help; see 'mydocker --help'`, err.Error())
+	//book:end
+	//book:add lifecycle
+	assert.Equal(t, `unknown command "launch": the commands are run, exec, ps, logs, inspect, top, attach, stop, kill, wait, pause, unpause, rm, container, help; see 'mydocker --help'`, err.Error())
 	//book:end
 	assert.Empty(t, out)
 	assert.Equal(t, 125, exitCode(err), "a usage error, as in Docker")

@@ -61,12 +61,22 @@ func listContainers(ctx *cli.Context) error {
 			continue
 		}
 		fmt.Fprintf(out, "%s\t%s\t%s\t%s ago\t%s\t%s\n", id, r.Image, strconv.Quote(command),
-			units.HumanDuration(now.Sub(r.State.Created)), describeState(r.State, now), r.Name)
+			units.HumanDuration(now.Sub(r.State.Created)), describeRecord(r, now), r.Name)
 	}
 	return out.Flush()
 }
 
-// describeState is ps's STATUS column, in Docker's words.
+// describeRecord is ps's STATUS column, in Docker's words.
+func describeRecord(r container.Record, now time.Time) string {
+	//book:add lifecycle
+	if r.Paused {
+		return describeState(r.State, now) + " (Paused)"
+	}
+	//book:end
+	return describeState(r.State, now)
+}
+
+// describeState is a container's state, in Docker's words.
 func describeState(st state.State, now time.Time) string {
 	switch st.Status {
 	case state.Running:

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 
@@ -28,14 +27,23 @@ func rmCommand() *cli.Command {
 }
 
 // removeContainers removes each container named, printing what it was
-// called as Docker does; a failure is reported and the others still go.
+// called as Docker does.
 func removeContainers(ctx *cli.Context) error {
+	return eachContainer(ctx, "rm [-f]", func(ref string) error {
+		return container.Remove(ctx.String("root"), ref, ctx.Bool("force"))
+	})
+}
+
+// eachContainer acts on every container the arguments name, printing
+// each name as it is done; a failure is reported and the others still go,
+// as in Docker, and the exit status is 1 if any failed.
+func eachContainer(ctx *cli.Context, usage string, act func(ref string) error) error {
 	if ctx.NArg() == 0 {
-		return commandFailed(errors.New("rm needs at least one container: mydocker rm [-f] CONTAINER [CONTAINER...]"))
+		return commandFailed(fmt.Errorf("%s needs at least one container: mydocker %s CONTAINER [CONTAINER...]", ctx.Command.Name, usage))
 	}
 	failed := 0
 	for _, ref := range ctx.Args().Slice() {
-		if err := container.Remove(ctx.String("root"), ref, ctx.Bool("force")); err != nil {
+		if err := act(ref); err != nil {
 			fmt.Fprintf(os.Stderr, "mydocker: %v\n", err)
 			failed++
 			continue

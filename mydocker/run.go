@@ -48,6 +48,9 @@ func runCommand() *cli.Command {
 	//book:add security
 	cmd.Flags = append(cmd.Flags, securityFlags()...)
 	//book:end
+	//book:add lifecycle
+	cmd.Flags = append(cmd.Flags, lifecycleFlags()...)
+	//book:end
 	return cmd
 }
 
@@ -152,6 +155,11 @@ func configFromFlags(ctx *cli.Context) (container.Config, error) {
 	//book:end
 	//book:add security
 	if err := securityFromFlags(ctx, &cfg); err != nil {
+		return cfg, err
+	}
+	//book:end
+	//book:add lifecycle
+	if err := lifecycleFromFlags(ctx, &cfg); err != nil {
 		return cfg, err
 	}
 	//book:end

@@ -50,6 +50,13 @@ type Cgroup interface {
 	// files are opened here, so finish works from any mount namespace.
 	ForChildren() (finish func(child int) error, err error)
 	//book:end exec
+	//book:add lifecycle
+	// Freeze stops every task of the cgroup until Thaw (freezer.go).
+	Freeze() error
+	Thaw() error
+	// Frozen tells whether the cgroup is frozen, or being frozen.
+	Frozen() (bool, error)
+	//book:end lifecycle
 	//book:add rootfs
 	// View is what the container may see of the cgroup filesystems: its
 	// own cgroup in each of them.

@@ -96,6 +96,9 @@ func TestV1HierarchiesFromMountinfo(t *testing.T) {
 39 30 0:36 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd
 40 30 0:37 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw`
 	want := []v1Dir{{"cpu", "/sys/fs/cgroup/cpu,cpuacct", "cpu,cpuacct"}, {"cpuset", "/sys/fs/cgroup/cpuset", "cpuset"}, {"memory", "/sys/fs/cgroup/memory", "memory"}}
+	//book:add lifecycle
+	want = append(want, v1Dir{"freezer", "/sys/fs/cgroup/freezer", "freezer"})
+	//book:end
 	assert.Equal(t, want, v1Hierarchies(mountinfo, false))
 	assert.Equal(t, append(want, v1Dir{"", "/sys/fs/cgroup/unified", ""}), v1Hierarchies(mountinfo, true))
 

@@ -7,10 +7,21 @@ import (
 	"slices"
 )
 
+//book:replace security lifecycle
+// // v1Managed are the controllers a container joins on cgroup v1: those of
+// // both versions, and devices, which only v1 has as a controller with files
+// // (v2 filters devices with a BPF program instead: devices_v2.go).
+// var v1Managed = append(slices.Clone(managed), "devices")
+//book:end
+//book:add lifecycle
+
 // v1Managed are the controllers a container joins on cgroup v1: those of
-// both versions, and devices, which only v1 has as a controller with files
-// (v2 filters devices with a BPF program instead: devices_v2.go).
-var v1Managed = append(slices.Clone(managed), "devices")
+// both versions; devices, which only v1 has as a controller with files
+// (v2 filters devices with a BPF program instead: devices_v2.go); and the
+// freezer, for pause (v2 has a freezer in every cgroup: freezer.go).
+var v1Managed = append(slices.Clone(managed), "devices", "freezer")
+
+//book:end
 
 // v1DeviceSettings are the writes that leave a v1 devices cgroup with
 // exactly the rules: "a" to devices.deny takes every device away, the

@@ -240,6 +240,11 @@ func Attach(stateRoot, ref string) (int, error) {
 	if !r.Detach || !r.StillWatched() {
 		return 0, fmt.Errorf("container %s is not running in the background: attach works with a container of run -d that runs", ref)
 	}
+	//book:add lifecycle
+	if r.Paused {
+		return 0, fmt.Errorf("container %s is paused: unpause it before attaching", ref)
+	}
+	//book:end
 	dir, err := os.Open(r.Dir)
 	if err != nil {
 		return 0, err

@@ -48,6 +48,10 @@ type Config struct {
 	// by the init: none when empty (unconfined, --privileged).
 	Seccomp string `json:"-"`
 	//book:end
+	//book:add lifecycle
+	StopSignal  string // --stop-signal: what stop sends first ("" for SIGTERM)
+	StopTimeout *int   // --stop-timeout: seconds stop waits before SIGKILL (nil for 10)
+	//book:end
 }
 
 //book:add proc

@@ -80,6 +80,12 @@ func Exec(ec ExecConfig) (int, error) {
 	if r.State.Status != state.Running || !r.StillWatched() {
 		return 0, &Error{Code: 1, Err: fmt.Errorf("container %s is not running: exec needs a running container (mydocker ps lists them)", ec.Container)}
 	}
+	//book:add lifecycle
+	if r.Paused {
+		// The command would be born frozen, in the container's cgroup.
+		return 0, &Error{Code: 1, Err: fmt.Errorf("container %s is paused: unpause it before exec", ec.Container)}
+	}
+	//book:end
 	if ec.TTY && !isTerminal(os.Stdin) {
 		return 0, &Error{Code: 1, Err: errors.New("the input device is not a TTY: drop -t, or run mydocker exec from a terminal")}
 	}

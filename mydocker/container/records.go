@@ -20,6 +20,9 @@ type Record struct {
 	Config
 	State state.State
 	Dir   string
+	//book:add lifecycle
+	Paused bool // its cgroup is frozen
+	//book:end
 }
 
 // LogPath is the record's log file, for a detached container.
@@ -71,7 +74,12 @@ func readRecord(stateRoot, id string) (Record, error) {
 	if err != nil {
 		return Record{}, err
 	}
-	return Record{Config: cfg, State: st, Dir: dir}, nil
+	//book:replace detach lifecycle
+	// return Record{Config: cfg, State: st, Dir: dir}, nil
+	//book:end
+	//book:add lifecycle
+	return Record{Config: cfg, State: st, Dir: dir, Paused: isPaused(st)}, nil
+	//book:end
 }
 
 // Remove removes a stopped container: its directory, then its name. With
@@ -95,9 +103,16 @@ func Remove(stateRoot, ref string, force bool) error {
 			// A mydocker holds it: the container is being created, or runs.
 			return fmt.Errorf("container %s is %s: stop it before removing it, or remove it with rm -f", ref, r.State.Status)
 		default:
-			if err := killInit(r.State); err != nil {
+			//book:replace detach lifecycle
+			// if err := signalInit(r.State, unix.SIGKILL); err != nil {
+			// 	return err
+			// }
+			//book:end
+			//book:add lifecycle
+			if err := signalContainer(r, unix.SIGKILL); err != nil {
 				return err
 			}
+			//book:end
 		}
 		if err := waitForLock(dir, 10*time.Second); err != nil {
 			return fmt.Errorf("container %s: the mydocker that holds it did not let it go: %w", ref, err)
@@ -117,10 +132,11 @@ func Remove(stateRoot, ref string, force bool) error {
 	return nil
 }
 
-// killInit kills a container's init with SIGKILL, which ends every process
-// of its PID namespace. The PID is checked against its start time first:
-// a PID that names another process now must not be killed.
-func killInit(st state.State) error {
+// signalInit sends a signal to a container's init; SIGKILL, the signal of
+// rm -f, ends every process of its PID namespace. The PID is checked
+// against its start time first: a PID that names another process now must
+// not get it.
+func signalInit(st state.State, sig unix.Signal) error {
 	if st.Pid == 0 {
 		return nil
 	}
@@ -128,9 +144,9 @@ func killInit(st state.State) error {
 	if err != nil || started != st.PidStartTime {
 		return nil // the init is gone already
 	}
-	logrus.Debugf("kill(%d, SIGKILL): the container is being removed", st.Pid)
-	if err := unix.Kill(st.Pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
-		return fmt.Errorf("killing the container's init (PID %d): %w", st.Pid, err)
+	logrus.Debugf("kill(%d, %s)", st.Pid, unix.SignalName(sig))
+	if err := unix.Kill(st.Pid, sig); err != nil && !errors.Is(err, unix.ESRCH) {
+		return fmt.Errorf("sending %s to the container's init (PID %d): %w", unix.SignalName(sig), st.Pid, err)
 	}
 	return nil
 }

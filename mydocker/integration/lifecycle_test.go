@@ -1,0 +1,219 @@
+//book:file lifecycle
+
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A shell that catches a signal, once it has said it is ready. As PID 1
+// of its namespace, busybox sh gets only the signals it has a handler for.
+func trapping(signal, onIt string) []string {
+	return []string{busyboxCmd, "sh", "-c", "trap '" + onIt + "' " + signal + "; echo ready; while :; do " + busyboxCmd + " sleep 0.05; done"}
+}
+
+// waitForLog waits until the container's log holds want.
+func (e *env) waitForLog(ref, want string) {
+	e.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		r := e.mydocker("logs", ref)
+		if strings.Contains(r.stdout, want) {
+			return
+		}
+		require.True(e.t, time.Now().Before(deadline), "%q never showed in the log of %s\n%s", want, ref, r)
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// timed runs mydocker and says how long it took.
+func (e *env) timed(args ...string) (result, time.Duration) {
+	e.t.Helper()
+	start := time.Now()
+	r := e.mydocker(args...)
+	return r, time.Since(start)
+}
+
+// The kernel delivers no signal to a namespace's init that the init has
+// no handler for (except SIGKILL and SIGSTOP from an ancestor namespace),
+// so `sleep` as PID 1 ignores SIGTERM: stop waits its grace period out,
+// then kills.
+func TestStopKillsAPID1WithoutAHandlerAfterTheGracePeriod(t *testing.T) {
+	e := newEnv(t)
+	e.runDetached("--name", "sleeper", "--", busyboxCmd, "sleep", "1000")
+	r, took := e.timed("stop", "-t", "1", "sleeper")
+	require.Equal(t, 0, r.code, "%s", r)
+	assert.Equal(t, "sleeper\n", r.stdout)
+	assert.GreaterOrEqual(t, took, time.Second, "SIGTERM did nothing: stop waited the second")
+	assert.Less(t, took, 4*time.Second, "then SIGKILL ended it at once")
+	assert.Equal(t, "exited 137", e.inspect("sleeper", "{{.State.Status}} {{.State.ExitCode}}"), "128+9: killed")
+
+	r = e.mydocker("stop", "sleeper")
+	assert.Equal(t, 0, r.code, "stopping a stopped container does nothing, as in Docker\n%s", r)
+}
+
+func TestStopLetsAHandlerFinish(t *testing.T) {
+	e := newEnv(t)
+	e.runDetached(append([]string{"--name", "polite", "--"}, trapping("TERM", "echo bye; exit 7")...)...)
+	e.waitForLog("polite", "ready")
+	r, took := e.timed("stop", "polite")
+	require.Equal(t, 0, r.code, "%s", r)
+	assert.Less(t, took, 5*time.Second, "the handler ran at once; stop did not wait its 10 seconds")
+	assert.Equal(t, "7", e.inspect("polite", "{{.State.ExitCode}}"))
+	assert.Contains(t, e.mydocker("logs", "polite").stdout, "bye\n")
+}
+
+func TestStopSignalOfTheContainerAndOfTheCommand(t *testing.T) {
+	e := newEnv(t)
+	e.runDetached(append([]string{"--name", "usr1", "--stop-signal", "SIGUSR1", "--"}, trapping("USR1", "exit 5")...)...)
+	e.waitForLog("usr1", "ready")
+	assert.Equal(t, "SIGUSR1", e.inspect("usr1", "{{.Config.StopSignal}}"))
+	require.Equal(t, 0, e.mydocker("stop", "usr1").code)
+	assert.Equal(t, "5", e.inspect("usr1", "{{.State.ExitCode}}"))
+
+	e.runDetached(append([]string{"--name", "int", "--"}, trapping("INT", "exit 6")...)...)
+	e.waitForLog("int", "ready")
+	require.Equal(t, 0, e.mydocker("stop", "-s", "int", "int").code)
+	assert.Equal(t, "6", e.inspect("int", "{{.State.ExitCode}}"))
+
+	r := e.mydocker("run", "--stop-signal", "NOPE", "--", "true")
+	assert.Equal(t, 125, r.code, "%s", r)
+	assert.Contains(t, r.stderr, "invalid signal NOPE")
+}
+
+func TestKill(t *testing.T) {
+	e := newEnv(t)
+	e.runDetached(append([]string{"--name", "target", "--"}, trapping("USR1", "echo got USR1")...)...)
+	e.waitForLog("target", "ready")
+	r := e.mydocker("kill", "-s", "USR1", "target")
+	require.Equal(t, 0, r.code, "%s", r)
+	assert.Equal(t, "target\n", r.stdout)
+	e.waitForLog("target", "got USR1")
+	assert.Equal(t, "running", e.inspect("target", "{{.State.Status}}"), "a handled signal does not end it")
+
+	require.Equal(t, 0, e.mydocker("kill", "target").code)
+	e.waitUntilExited("target")
+	assert.Equal(t, "137", e.inspect("target", "{{.State.ExitCode}}"), "SIGKILL by default")
+
+	r = e.mydocker("kill", "target")
+	assert.Equal(t, 1, r.code, "%s", r)
+	assert.Contains(t, r.stderr, "cannot kill: container target is not running")
+	r = e.mydocker("kill", "-s", "NOPE", "target")
+	assert.Equal(t, 1, r.code, "%s", r)
+	assert.Contains(t, r.stderr, "invalid signal NOPE")
+}
+
+func TestWaitPrintsTheExitCode(t *testing.T) {
+	e := newEnv(t)
+	e.runDetached("--name", "three", "--", busyboxCmd, "sh", "-c", "sleep 0.3; exit 3")
+	r, took := e.timed("wait", "three")
+	require.Equal(t, 0, r.code, "%s", r)
+	assert.Equal(t, "3\n", r.stdout)
+	assert.Greater(t, took, 100*time.Millisecond, "it waited")
+	r = e.mydocker("wait", "three")
+	assert.Equal(t, "3\n", r.stdout, "and again, once it has exited\n%s", r)
+	r = e.mydocker("wait", "nosuch")
+	assert.Equal(t, 1, r.code, "%s", r)
+}
+
+// counter runs a loop that writes an ever larger number to /tmp/n.
+func (e *env) counter(name string, flags ...string) (read func() string) {
+	e.t.Helper()
+	args := append(append([]string{"--name", name}, flags...), "--", busyboxCmd, "sh", "-c",
+		"i=0; while :; do i=$((i+1)); echo $i > /tmp/n; "+busyboxCmd+" sleep 0.01; done")
+	e.runDetached(args...)
+	file := filepath.Join("/proc", e.inspect(name, "{{.State.Pid}}"), "root/tmp/n")
+	read = func() string {
+		data, _ := os.ReadFile(file)
+		return strings.TrimSpace(string(data))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for read() == "" {
+		require.True(e.t, time.Now().Before(deadline), "the counter never started")
+		time.Sleep(10 * time.Millisecond)
+	}
+	return read
+}
+
+func TestPauseFreezesEveryProcess(t *testing.T) {
+	e := newEnv(t)
+	read := e.counter("busy")
+	r := e.mydocker("pause", "busy")
+	require.Equal(t, 0, r.code, "%s", r)
+	assert.Equal(t, "busy\n", r.stdout)
+	frozen := read()
+	time.Sleep(200 * time.Millisecond)
+	assert.Equal(t, frozen, read(), "no process of the container ran while it was paused")
+	assert.Equal(t, "paused true", e.inspect("busy", "{{.State.Status}} {{.State.Paused}}"))
+	assert.Regexp(t, `Up .* \(Paused\) +busy\n`, e.mydocker("ps").stdout)
+
+	r = e.mydocker("pause", "busy")
+	assert.Equal(t, 1, r.code, "%s", r)
+	assert.Contains(t, r.stderr, "container busy is already paused")
+	r = e.mydocker("exec", "busy", "true")
+	assert.Equal(t, 1, r.code, "%s", r)
+	assert.Contains(t, r.stderr, "container busy is paused: unpause it before exec")
+
+	require.Equal(t, 0, e.mydocker("unpause", "busy").code)
+	deadline := time.Now().Add(5 * time.Second)
+	for read() == frozen && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	assert.NotEqual(t, frozen, read(), "it counts again")
+	assert.Equal(t, "running false", e.inspect("busy", "{{.State.Status}} {{.State.Paused}}"))
+	r = e.mydocker("unpause", "busy")
+	assert.Equal(t, 1, r.code, "%s", r)
+	assert.Contains(t, r.stderr, "container busy is not paused")
+}
+
+// On cgroup v1 a frozen task does not even die of SIGKILL until it is
+// thawed: stop, kill and rm -f thaw after they have sent it.
+func TestAPausedContainerCanBeStoppedKilledAndRemoved(t *testing.T) {
+	for _, how := range [][]string{{"stop", "-t", "1"}, {"kill"}, {"rm", "-f"}} {
+		t.Run(how[0], func(t *testing.T) {
+			e := newEnv(t)
+			e.counter("frozen")
+			require.Equal(t, 0, e.mydocker("pause", "frozen").code)
+			r, took := e.timed(append(how, "frozen")...)
+			require.Equal(t, 0, r.code, "%s", r)
+			assert.Less(t, took, 5*time.Second, "%s", r)
+			if how[0] == "rm" {
+				assert.Contains(t, e.mydocker("ps", "-a").stdout, "CONTAINER ID")
+				assert.NotContains(t, e.mydocker("ps", "-a").stdout, "frozen")
+				return
+			}
+			e.waitUntilExited("frozen")
+			assert.Equal(t, "137", e.inspect("frozen", "{{.State.ExitCode}}"))
+		})
+	}
+}
+
+func TestContainerPrune(t *testing.T) {
+	e := newEnv(t)
+	e.runDetached("--name", "alive", "--", busyboxCmd, "sleep", "1000")
+	var exited []string
+	for _, name := range []string{"exitedone", "exitedtwo"} {
+		require.Equal(t, 0, e.mydocker("run", "--keep", "--name", name, "--", busyboxCmd, "sh", "-c", "echo data > /kept").code)
+		exited = append(exited, e.inspect(name, "{{.Id}}"))
+	}
+	r := e.mydocker("container", "prune", "-f")
+	require.Equal(t, 0, r.code, "%s", r)
+	assert.True(t, strings.HasPrefix(r.stdout, "Deleted Containers:\n"), "%s", r)
+	for _, id := range exited {
+		assert.Contains(t, r.stdout, id+"\n")
+	}
+	assert.Regexp(t, `\nTotal reclaimed space: [0-9.]+kB\n$`, r.stdout, "their writable layers")
+	ps := e.mydocker("ps", "-a")
+	assert.Contains(t, ps.stdout, "alive")
+	assert.NotContains(t, ps.stdout, "exited")
+
+	r = e.mydocker("container", "prune", "-f")
+	assert.Equal(t, "Total reclaimed space: 0B\n", r.stdout, "%s", r)
+}

@@ -95,6 +95,8 @@ type inspectedConfig struct {
 	//book:add lifecycle
 	StopSignal  string `json:",omitempty"`
 	StopTimeout *int   `json:",omitempty"`
+	WorkingDir  string
+	Entrypoint  []string
 	//book:end
 }
 
@@ -236,6 +238,9 @@ func inspect(r container.Record) inspected {
 	}
 	c.Config.StopSignal = r.StopSignal
 	c.Config.StopTimeout = r.StopTimeout
+	c.Config.WorkingDir = r.WorkDir
+	c.Config.Entrypoint = r.Entrypoint
+	c.Config.Cmd = r.Args[len(r.Entrypoint):]
 	//book:end
 	if !r.Detach {
 		c.LogPath = ""

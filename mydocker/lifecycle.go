@@ -25,6 +25,10 @@ func lifecycleFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "stop-signal", Usage: "the signal stop sends first (default: TERM)"},
 		&cli.IntFlag{Name: "stop-timeout", Usage: "seconds stop waits before it kills", DefaultText: "10"},
+		&cli.GenericFlag{Name: "env", Aliases: []string{"e"}, Value: &exactValues{}, Usage: "set KEY=VALUE, or pass KEY on from this environment (repeatable)"},
+		&cli.GenericFlag{Name: "env-file", Value: &exactValues{}, Usage: "read KEY=VALUE lines from a file (repeatable)"},
+		&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "where the command starts in the container, made if missing"},
+		&cli.StringFlag{Name: "entrypoint", Usage: "a program to run, with the command as its arguments"},
 	}
 }
 
@@ -38,6 +42,21 @@ func lifecycleFromFlags(ctx *cli.Context, cfg *container.Config) error {
 	if ctx.IsSet("stop-timeout") {
 		seconds := ctx.Int("stop-timeout")
 		cfg.StopTimeout = &seconds
+	}
+	env, err := container.ParseEnv(*ctx.Generic("env").(*exactValues), *ctx.Generic("env-file").(*exactValues), os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	cfg.Env = env
+	if dir := ctx.String("workdir"); dir != "" {
+		if !strings.HasPrefix(dir, "/") {
+			return fmt.Errorf("the working directory %q is not an absolute path: give it from the container's /", dir)
+		}
+		cfg.WorkDir = dir
+	}
+	if ep := ctx.String("entrypoint"); ep != "" {
+		cfg.Entrypoint = []string{ep}
+		cfg.Args = append([]string{ep}, cfg.Args...)
 	}
 	return nil
 }

@@ -84,8 +84,13 @@ func configFromFlags(ctx *cli.Context) (container.Config, error) {
 	// 	return container.Config{}, errors.New("run needs a command: mydocker run [-it] [-h NAME] CMD [ARG...]")
 	// }
 	//book:end
-	//book:add rootfs
-	if ctx.NArg() < 2 {
+	//book:replace rootfs lifecycle
+	// if ctx.NArg() < 2 {
+	// 	return container.Config{}, errors.New("run needs an image and a command: mydocker run [OPTIONS] IMAGE CMD [ARG...], such as mydocker run -it busybox sh")
+	// }
+	//book:end
+	//book:add lifecycle
+	if ctx.NArg() < 2 && !(ctx.NArg() == 1 && ctx.String("entrypoint") != "") {
 		return container.Config{}, errors.New("run needs an image and a command: mydocker run [OPTIONS] IMAGE CMD [ARG...], such as mydocker run -it busybox sh")
 	}
 	//book:end

@@ -49,8 +49,11 @@ type Config struct {
 	Seccomp string `json:"-"`
 	//book:end
 	//book:add lifecycle
-	StopSignal  string // --stop-signal: what stop sends first ("" for SIGTERM)
-	StopTimeout *int   // --stop-timeout: seconds stop waits before SIGKILL (nil for 10)
+	StopSignal  string   // --stop-signal: what stop sends first ("" for SIGTERM)
+	StopTimeout *int     // --stop-timeout: seconds stop waits before SIGKILL (nil for 10)
+	Env         []string // -e and --env-file, KEY=VALUE, over the defaults
+	WorkDir     string   // -w: where the command starts, made if missing ("" for /)
+	Entrypoint  []string // --entrypoint: put before the command
 	//book:end
 }
 
@@ -82,6 +85,9 @@ type initConfig struct {
 	Tmpfs        []Tmpfs
 	Seccomp      string // the filter, as the kernel's struct sock_filter array (seccomp.Encode)
 	//book:end security
+	//book:add lifecycle
+	WorkDir string
+	//book:end lifecycle
 }
 
 func (c *Container) initConfig() initConfig {
@@ -108,6 +114,9 @@ func (c *Container) initConfig() initConfig {
 		Tmpfs:        c.Tmpfs,
 		Seccomp:      c.Seccomp,
 		//book:end security
+		//book:add lifecycle
+		WorkDir: c.WorkDir,
+		//book:end lifecycle
 	}
 }
 
@@ -137,5 +146,13 @@ func containerEnv(cfg Config) []string {
 	if cfg.TTY {
 		env = append(env, "TERM=xterm")
 	}
+	//book:add lifecycle
+	if cfg.User != "" {
+		// The user's own, from the image's /etc/passwd (switchUser),
+		// unless -e sets one.
+		env = withoutEnv(env, "HOME")
+	}
+	env = mergeEnv(env, cfg.Env)
+	//book:end
 	return env
 }

@@ -290,6 +290,11 @@ func joinNamespaces(namespaces []namespaceFile) error {
 // container's mount namespace: the paths it looks up are the container's.
 func commandInContainer(r Record, ec ExecConfig) (cmd *exec.Cmd, master, slave *os.File, err error) {
 	workDir := ec.WorkDir
+	//book:add lifecycle
+	if workDir == "" {
+		workDir = r.WorkDir // the container's -w
+	}
+	//book:end
 	if workDir == "" {
 		workDir = "/"
 	}
@@ -343,7 +348,14 @@ func switchExecUser(r Record, ec ExecConfig, cmd *exec.Cmd) error {
 	if err != nil {
 		return err
 	}
-	cmd.Env = setEnv(cmd.Env, "HOME", u.Home)
+	//book:replace exec lifecycle
+	// cmd.Env = setEnv(cmd.Env, "HOME", u.Home)
+	//book:end
+	//book:add lifecycle
+	if !envHas(append(r.Env, ec.Env...), "HOME") { // -e HOME=... of run or exec
+		cmd.Env = setEnv(cmd.Env, "HOME", u.Home)
+	}
+	//book:end
 	if err := becomeUser(u); err != nil {
 		return fmt.Errorf("%w (user %s)", err, spec)
 	}

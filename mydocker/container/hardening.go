@@ -166,6 +166,11 @@ func switchUser(spec string) error {
 	if err := becomeUser(u); err != nil {
 		return fmt.Errorf("%w (user %s)", err, spec)
 	}
+	//book:add lifecycle
+	if _, given := os.LookupEnv("HOME"); given { // -e HOME=...
+		return nil
+	}
+	//book:end
 	return os.Setenv("HOME", u.Home)
 }
 

@@ -107,6 +107,11 @@ func startContainer(ends initEnds) error {
 	if err := setHostname(cfg.Hostname); err != nil {
 		return err
 	}
+	//book:add lifecycle
+	if err := enterWorkDir(cfg.WorkDir); err != nil {
+		return err
+	}
+	//book:end lifecycle
 	//book:add security
 	if err := harden(cfg); err != nil {
 		return err

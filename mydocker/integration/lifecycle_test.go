@@ -217,3 +217,63 @@ func TestContainerPrune(t *testing.T) {
 	r = e.mydocker("container", "prune", "-f")
 	assert.Equal(t, "Total reclaimed space: 0B\n", r.stdout, "%s", r)
 }
+
+func TestEnvironmentFlags(t *testing.T) {
+	e := newEnv(t)
+	envFile := filepath.Join(t.TempDir(), "env")
+	require.NoError(t, os.WriteFile(envFile, []byte("# a comment\n\nFROM_FILE=1\n  OVERRIDDEN=file\nMYDOCKER_ROOT\n"), 0o600))
+	r := e.mydocker("run", "--env-file", envFile, "-e", "OVERRIDDEN=flag", "-e", "PATH=/bin", "-e", "EMPTY=",
+		"-e", "UNSET_IN_CALLER", "-e", "BYTES=caf\xe9", "--", busyboxCmd, "env")
+	require.Equal(t, 0, r.code, "%s", r)
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	assert.Equal(t, "PATH=/bin", lines[0], "an override keeps the default's place, as in Docker")
+	for _, want := range []string{"FROM_FILE=1", "OVERRIDDEN=flag", "MYDOCKER_ROOT=" + e.root, "EMPTY=", "BYTES=caf\xe9", "HOME=/root"} {
+		assert.Contains(t, lines, want, "%s", r)
+	}
+	assert.NotContains(t, r.stdout, "UNSET_IN_CALLER", "KEY alone, unset in the caller, is left out")
+
+	r = e.mydocker("run", "-e", "=x", "--", "true")
+	assert.Equal(t, 125, r.code, "%s", r)
+	assert.Contains(t, r.stderr, `invalid environment variable "=x"`)
+	r = e.mydocker("run", "--env-file", "/no/such/file", "--", "true")
+	assert.Equal(t, 125, r.code, "%s", r)
+}
+
+func TestHomeFollowsTheUserUnlessSet(t *testing.T) {
+	e := newEnv(t)
+	for flags, want := range map[string]string{
+		"":                            "/root",
+		"-u nobody":                   "/nonexistent",
+		"-u nobody -e HOME=/tmp/mine": "/tmp/mine",
+	} {
+		r := e.mydocker(append(append([]string{"run"}, strings.Fields(flags)...), "--", busyboxCmd, "sh", "-c", "echo $HOME")...)
+		require.Equal(t, 0, r.code, "%s", r)
+		assert.Equal(t, want+"\n", r.stdout, "run %s", flags)
+	}
+}
+
+func TestWorkdirAndEntrypoint(t *testing.T) {
+	e := newEnv(t)
+	r := e.mydocker("run", "-w", "/new/dir", "--", busyboxCmd, "pwd")
+	require.Equal(t, 0, r.code, "%s", r)
+	assert.Equal(t, "/new/dir\n", r.stdout, "made, as Docker does")
+	r = e.mydocker("run", "--cap-drop", "ALL", "-u", "nobody", "-w", "/root", "--", busyboxCmd, "sh", "-c", "pwd; ls")
+	assert.Equal(t, 1, r.code, "%s", r)
+	assert.Equal(t, "/root\n", r.stdout, "entered as root before the user switch, as runc does")
+	assert.Contains(t, r.stderr, "Permission denied", "but the user may not read it")
+	r = e.mydocker("run", "-w", "/etc/passwd", "--", busyboxCmd, "pwd")
+	assert.Equal(t, 125, r.code, "%s", r)
+	assert.Contains(t, r.stderr, "making the working directory /etc/passwd: mkdir /etc/passwd: not a directory")
+	r = e.mydocker("run", "-w", "relative", "--", busyboxCmd, "pwd")
+	assert.Equal(t, 125, r.code, "%s", r)
+
+	r = e.mydocker("run", "--keep", "--name", "echoer", "--entrypoint", busyboxCmd, "--", "echo", "hi")
+	require.Equal(t, 0, r.code, "%s", r)
+	assert.Equal(t, "hi\n", r.stdout)
+	assert.Equal(t, "["+busyboxCmd+"] [echo hi] "+busyboxCmd, e.inspect("echoer", "{{.Config.Entrypoint}} {{.Config.Cmd}} {{.Path}}"))
+	require.Equal(t, 0, e.mydocker("rm", "echoer").code)
+
+	e.runDetached("--name", "srv", "-w", "/srv", "--", busyboxCmd, "sleep", "1000")
+	r = e.mydocker("exec", "srv", busyboxCmd, "pwd")
+	assert.Equal(t, "/srv\n", r.stdout, "exec starts where the container's command did\n%s", r)
+}

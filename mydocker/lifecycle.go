@@ -15,6 +15,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/mydocker-book/mydocker/mydocker/container"
+	"github.com/mydocker-book/mydocker/mydocker/logs"
+	"github.com/mydocker-book/mydocker/mydocker/state"
 )
 
 // defaultStopTimeout is Docker's grace period before stop kills.
@@ -97,18 +99,19 @@ func stopCommand() *cli.Command {
 }
 
 func stopContainers(ctx *cli.Context) error {
-	root := ctx.String("root")
-	return eachContainer(ctx, "stop [-t SECONDS] [-s SIGNAL]", func(ref string) error {
-		r, err := container.FindRecord(root, ref)
-		if err != nil {
-			return err
-		}
-		sig, timeout, err := stopSettings(ctx, r.Config)
-		if err != nil {
-			return err
-		}
-		return container.Stop(root, ref, sig, timeout)
-	})
+	return eachContainer(ctx, "stop [-t SECONDS] [-s SIGNAL]", func(ref string) error { return stopOne(ctx, ref) })
+}
+
+func stopOne(ctx *cli.Context, ref string) error {
+	r, err := container.FindRecord(ctx.String("root"), ref)
+	if err != nil {
+		return err
+	}
+	sig, timeout, err := stopSettings(ctx, r.Config)
+	if err != nil {
+		return err
+	}
+	return container.Stop(ctx.String("root"), ref, sig, timeout)
 }
 
 // stopSettings are stop's flags, or else the container's own, or else
@@ -183,6 +186,118 @@ func unpauseCommand() *cli.Command {
 		OnUsageError: usageError,
 		Action: func(ctx *cli.Context) error {
 			return eachContainer(ctx, "unpause", func(ref string) error { return container.Unpause(ctx.String("root"), ref) })
+		},
+	}
+}
+
+func startCommand() *cli.Command {
+	return &cli.Command{
+		Name:         "start",
+		Usage:        "start stopped containers again, with the files they wrote",
+		ArgsUsage:    "CONTAINER [CONTAINER...]",
+		OnUsageError: usageError,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "attach", Aliases: []string{"a"}, Usage: "show the container's output until it exits, and exit with its status"},
+		},
+		Action: startContainers,
+	}
+}
+
+// startContainers starts each container as run -d would, through a
+// monitor: this same command line, run again by RunDetached with the
+// container's id in MonitorEnv.
+func startContainers(ctx *cli.Context) error {
+	root := ctx.String("root")
+	if id := os.Getenv(container.MonitorEnv); id != "" {
+		cfg, err := container.RecordedConfig(root, id)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "mydocker: %v\n", err)
+			return silentExit(container.ExitRuntimeError)
+		}
+		cfg.Debug = ctx.Bool("debug")
+		return silentExit(container.Monitor(cfg))
+	}
+	if ctx.Bool("attach") {
+		if ctx.NArg() != 1 {
+			return commandFailed(errors.New("start -a takes one container"))
+		}
+		return startAttached(ctx, ctx.Args().First())
+	}
+	return eachContainer(ctx, "start [-a]", func(ref string) error {
+		_, err := startOne(ctx, ref)
+		return err
+	})
+}
+
+// startOne starts a stopped container, and says where its log ended.
+// Docker's start exits with 1 on any failure, whatever went wrong.
+func startOne(ctx *cli.Context, ref string) (logEnd int64, err error) {
+	r, err := container.FindRecord(ctx.String("root"), ref)
+	if err != nil {
+		return 0, err
+	}
+	if r.State.Status == state.Running {
+		return 0, nil // as in Docker: it runs already, there is nothing to do
+	}
+	cfg, err := container.RecordedConfig(ctx.String("root"), r.ID)
+	if err != nil {
+		return 0, err
+	}
+	cfg.Debug = ctx.Bool("debug")
+	if fi, err := os.Stat(r.LogPath()); err == nil {
+		logEnd = fi.Size()
+	}
+	if err := container.RunDetached(cfg); err != nil {
+		var failed *container.Error
+		if errors.As(err, &failed) {
+			return 0, failed.Err
+		}
+		return 0, err
+	}
+	return logEnd, nil
+}
+
+// startAttached starts a container and shows what it writes from then on,
+// each stream on its own, and exits with its status, as `docker start -a`.
+func startAttached(ctx *cli.Context, ref string) error {
+	root := ctx.String("root")
+	logEnd, err := startOne(ctx, ref)
+	if err != nil {
+		return commandFailed(err)
+	}
+	r, err := container.FindRecord(root, ref)
+	if err != nil {
+		return commandFailed(err)
+	}
+	opts := logs.Options{Tail: -1, Follow: r.StillWatched, Offset: logEnd}
+	if err := logs.Copy(r.LogPath(), opts, os.Stdout, os.Stderr); err != nil {
+		return commandFailed(err)
+	}
+	status, err := container.WaitFor(root, ref)
+	if err != nil {
+		return commandFailed(err)
+	}
+	return silentExit(status)
+}
+
+func restartCommand() *cli.Command {
+	return &cli.Command{
+		Name:         "restart",
+		Usage:        "stop containers, then start them again",
+		ArgsUsage:    "CONTAINER [CONTAINER...]",
+		OnUsageError: usageError,
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "timeout", Aliases: []string{"t"}, Value: -1, Usage: "seconds to wait before killing", DefaultText: "the container's --stop-timeout, or 10"},
+			&cli.StringFlag{Name: "signal", Aliases: []string{"s"}, Usage: "the signal to send first (default: the container's --stop-signal, or TERM)"},
+		},
+		Action: func(ctx *cli.Context) error {
+			return eachContainer(ctx, "restart [-t SECONDS]", func(ref string) error {
+				if err := stopOne(ctx, ref); err != nil {
+					return err
+				}
+				_, err := startOne(ctx, ref)
+				return err
+			})
 		},
 	}
 }

@@ -52,7 +52,8 @@ func newApp() *cli.App {
 		//book:add lifecycle
 		Commands: []*cli.Command{
 			runCommand(), execCommand(), psCommand(), logsCommand(), inspectCommand(), topCommand(), attachCommand(),
-			stopCommand(), killCommand(), waitCommand(), pauseCommand(), unpauseCommand(), rmCommand(), containerCommand(),
+			startCommand(), stopCommand(), restartCommand(), killCommand(), waitCommand(), pauseCommand(), unpauseCommand(),
+			rmCommand(), containerCommand(),
 			initCommand(), watchCommand(),
 		},
 		//book:end

@@ -97,7 +97,7 @@ func TestUnknownCommandListsTheCommands(t *testing.T) {
 	// assert.Equal(t, `unknown command "launch": the commands are run, exec, ps, logs, inspect, top, attach, rm, help; see 'mydocker --help'`, err.Error())
 	//book:end
 	//book:add lifecycle
-	assert.Equal(t, `unknown command "launch": the commands are run, exec, ps, logs, inspect, top, attach, stop, kill, wait, pause, unpause, rm, container, help; see 'mydocker --help'`, err.Error())
+	assert.Equal(t, `unknown command "launch": the commands are run, exec, ps, logs, inspect, top, attach, start, stop, restart, kill, wait, pause, unpause, rm, container, help; see 'mydocker --help'`, err.Error())
 	//book:end
 	assert.Empty(t, out)
 	assert.Equal(t, 125, exitCode(err), "a usage error, as in Docker")

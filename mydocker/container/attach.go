@@ -77,6 +77,11 @@ func (c *Container) makeAttachSocket() error {
 	if !c.Detach {
 		return nil
 	}
+	//book:add lifecycle
+	if c.Restarting {
+		c.removeStaleSocket()
+	}
+	//book:end
 	listener, err := net.Listen("unix", attachSocketPath(c.lock.Fd()))
 	if err != nil {
 		return fmt.Errorf("creating the container's attach socket: %w", err)

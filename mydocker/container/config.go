@@ -54,6 +54,9 @@ type Config struct {
 	Env         []string // -e and --env-file, KEY=VALUE, over the defaults
 	WorkDir     string   // -w: where the command starts, made if missing ("" for /)
 	Entrypoint  []string // --entrypoint: put before the command
+	// Restarting is set by `mydocker start` for its monitor: create finds
+	// the stopped container's directory instead of making one (restart.go).
+	Restarting bool `json:"-"`
 	//book:end
 }
 

@@ -83,6 +83,11 @@ func containerDir(cfg Config) string {
 // step: until then, a directory without one is a container being created
 // (or whose create was cut short).
 func (c *Container) makeDirectory() error {
+	//book:add lifecycle
+	if c.Restarting {
+		return c.reopenDirectory()
+	}
+	//book:end
 	dir := containerDir(c.Config)
 	if err := makePrivateDir(c.StateRoot); err != nil {
 		return fmt.Errorf("creating the state root %s: %w", c.StateRoot, err)

@@ -61,7 +61,14 @@ func RunDetached(cfg Config) error {
 		reportWrite.Close()
 		return fmt.Errorf("creating the pipe to the monitor: %w", err)
 	}
-	monitor := exec.Command("/proc/self/exe", os.Args[1:]...)
+	args := os.Args[1:]
+	//book:add lifecycle
+	if cfg.Restarting {
+		// The monitor of start and restart is `mydocker start ID`.
+		args = append(globalFlags(cfg), "--root", cfg.StateRoot, "start", cfg.ID)
+	}
+	//book:end
+	monitor := exec.Command("/proc/self/exe", args...)
 	monitor.Env = append(os.Environ(), MonitorEnv+"="+cfg.ID)
 	monitor.Stderr = stderrWrite
 	monitor.ExtraFiles = []*os.File{reportWrite} // monitorReportFD
@@ -162,6 +169,12 @@ func (c *Container) makeLog() (err error) {
 	if !c.Detach {
 		return nil
 	}
+	//book:add lifecycle
+	if c.Restarting {
+		c.log, err = openLogToAdd(logPath(c.dir, c.ID))
+		return err
+	}
+	//book:end
 	c.log, err = logs.Create(logPath(c.dir, c.ID))
 	return err
 }
@@ -270,6 +283,11 @@ func (c *Container) reserveName() error {
 	if c.Name == "" {
 		return nil
 	}
+	//book:add lifecycle
+	if c.Restarting {
+		return nil // still the container's own
+	}
+	//book:end
 	if err := state.ReserveName(c.StateRoot, c.Name, c.ID); err != nil {
 		return &Error{Code: ExitRuntimeError, Err: err}
 	}
@@ -294,6 +312,11 @@ func (c *Container) saveRecord() error {
 		}
 	}
 	//book:end exec
+	//book:add lifecycle
+	if err := os.WriteFile(filepath.Join(c.dir, exactRecordFile), encodeRecord(c.Config), 0o600); err != nil {
+		return fmt.Errorf("saving the container's configuration: %w", err)
+	}
+	//book:end
 	return nil
 }
 
@@ -304,6 +327,11 @@ const RecordFile = "config.json"
 // container whose command ran stays, stopped, until `mydocker rm`, as in
 // Docker, unless it was run with --rm. One that never ran leaves nothing.
 func (c *Container) keepsRecord() bool {
+	//book:add lifecycle
+	if c.Restarting {
+		return true // a start that failed leaves the container as it was: stopped
+	}
+	//book:end
 	return !c.AutoRemove && c.state.Status == state.Stopped
 }
 
@@ -314,6 +342,9 @@ func (c *Container) removeOrKeep() {
 		// What a stopped container's init and cgroup were is of no use
 		// any more, and a PID is soon someone else's.
 		c.state.Pid, c.state.PidStartTime, c.state.Cgroup = 0, 0, ""
+		//book:add lifecycle
+		c.state.Status = state.Stopped
+		//book:end
 		if err := c.noteState(); err != nil {
 			logrus.Warnf("%v", err)
 		}
@@ -335,6 +366,11 @@ func (c *Container) removeOrKeep() {
 
 // loadRecord reads the configuration saveRecord wrote.
 func loadRecord(dir string) (Config, error) {
+	//book:add lifecycle
+	if data, err := os.ReadFile(filepath.Join(dir, exactRecordFile)); err == nil {
+		return decodeRecord(data)
+	}
+	//book:end
 	var cfg Config
 	data, err := os.ReadFile(filepath.Join(dir, RecordFile))
 	if err != nil {

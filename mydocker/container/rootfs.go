@@ -3,7 +3,9 @@
 package container
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,9 +74,18 @@ func prepareRootfs(dir, stateRoot, imageName string) (rootfsDirs, error) {
 		Work:  filepath.Join(dir, "work"),
 	}
 	for _, d := range []string{dirs.Upper, dirs.Work, dirs.Dir} {
-		if err := os.Mkdir(d, 0o755); err != nil {
+		//book:replace overlay lifecycle
+		// if err := os.Mkdir(d, 0o755); err != nil {
+		// 	return dirs, fmt.Errorf("creating %s in the container's directory: %w", filepath.Base(d), err)
+		// }
+		//book:end overlay lifecycle
+		//book:add lifecycle
+		// A container started again keeps its directories: its layer is
+		// what it wrote before.
+		if err := os.Mkdir(d, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 			return dirs, fmt.Errorf("creating %s in the container's directory: %w", filepath.Base(d), err)
 		}
+		//book:end lifecycle
 	}
 	return dirs, nil
 }

@@ -47,6 +47,9 @@ func (c *Container) startSteps() []step {
 func (c *Container) markRunning() error {
 	now := time.Now()
 	c.state.Status, c.state.Started = state.Running, &now
+	//book:add lifecycle
+	c.state.ExitCode = nil // a restarted container's last one
+	//book:end
 	return c.noteState()
 }
 

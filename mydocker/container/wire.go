@@ -52,6 +52,17 @@ func appendValue(buf []byte, v reflect.Value) []byte {
 		return append(buf, 0)
 	case reflect.Uint, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		return binary.AppendUvarint(buf, v.Uint())
+	//book:add lifecycle
+	// The container's record (restart.go) has signed numbers and optional
+	// ones: a signed varint, and a pointer as a bool, then what it points to.
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		return binary.AppendVarint(buf, v.Int())
+	case reflect.Pointer:
+		if v.IsNil() {
+			return append(buf, 0)
+		}
+		return appendValue(append(buf, 1), v.Elem())
+	//book:end
 	case reflect.Slice:
 		buf = binary.AppendUvarint(buf, uint64(v.Len()))
 		for i := range v.Len() {
@@ -107,6 +118,21 @@ func readValue(r *bufio.Reader, v reflect.Value) error {
 			return err
 		}
 		v.SetUint(n)
+	//book:add lifecycle
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		n, err := binary.ReadVarint(r)
+		if err != nil {
+			return err
+		}
+		v.SetInt(n)
+	case reflect.Pointer:
+		present, err := r.ReadByte()
+		if err != nil || present == 0 {
+			return err
+		}
+		v.Set(reflect.New(v.Type().Elem()))
+		return readValue(r, v.Elem())
+	//book:end
 	case reflect.Slice:
 		n, err := readLength(r, maxWireString)
 		if err != nil {

@@ -277,3 +277,77 @@ func TestWorkdirAndEntrypoint(t *testing.T) {
 	r = e.mydocker("exec", "srv", busyboxCmd, "pwd")
 	assert.Equal(t, "/srv\n", r.stdout, "exec starts where the container's command did\n%s", r)
 }
+
+// start runs the same container again: what it wrote is still there.
+func TestStartKeepsTheWritableLayer(t *testing.T) {
+	e := newEnv(t)
+	count := []string{"--", busyboxCmd, "sh", "-c", "echo x >> /written; wc -l < /written; exit 3"}
+	r := e.mydocker(append([]string{"run", "--keep", "--name", "keeper"}, count...)...)
+	require.Equal(t, 3, r.code, "%s", r)
+	assert.Equal(t, "1\n", r.stdout)
+	id := e.inspect("keeper", "{{.Id}}")
+	t.Cleanup(func() { e.mydocker("rm", "-f", id) })
+
+	r = e.mydocker("start", "-a", "keeper")
+	assert.Equal(t, 3, r.code, "start -a exits with the container's status\n%s", r)
+	assert.Equal(t, "2\n", r.stdout, "the file written by the first run is still there\n%s", r)
+
+	r = e.mydocker("start", "keeper")
+	require.Equal(t, 0, r.code, "%s", r)
+	assert.Equal(t, "keeper\n", r.stdout)
+	assert.Equal(t, "3\n", e.mydocker("wait", "keeper").stdout)
+	assert.Equal(t, "2\n3\n", e.mydocker("logs", "keeper").stdout, "the log of both starts")
+	assert.Equal(t, id, e.inspect("keeper", "{{.Id}}"), "the same container")
+}
+
+// The restarted container gets every restriction again (the compiled
+// filter is not in config.json), and its arguments byte for byte.
+func TestStartKeepsTheRestrictionsAndTheBytes(t *testing.T) {
+	e := newEnv(t)
+	r := e.mydocker("run", "--keep", "--name", "exact", "--cap-drop", "ALL", "--", busyboxCmd, "sh", "-c",
+		`printf '%s|' "$1" | od -An -c; grep -E '^(Seccomp|CapEff):' /proc/self/status`, "sh", "caf\xe9")
+	require.Equal(t, 0, r.code, "%s", r)
+	first := r.stdout
+	assert.Contains(t, first, "Seccomp:\t2")
+	assert.Contains(t, first, "351")
+	t.Cleanup(func() { e.mydocker("rm", "-f", "exact") })
+	r = e.mydocker("start", "-a", "exact")
+	require.Equal(t, 0, r.code, "%s", r)
+	assert.Equal(t, first, r.stdout)
+}
+
+func TestAFailedStartLeavesTheContainerStopped(t *testing.T) {
+	e := newEnv(t)
+	volume := filepath.Join(t.TempDir(), "vol")
+	r := e.mydocker("run", "--keep", "--name", "fragile", "-v", volume+":/data", "--", busyboxCmd, "touch", "/data/ok")
+	require.Equal(t, 0, r.code, "%s", r)
+	t.Cleanup(func() { e.mydocker("rm", "-f", "fragile") })
+	require.NoError(t, os.RemoveAll(volume))
+	require.NoError(t, os.WriteFile(volume, nil, 0o600)) // a file cannot be mounted on /data
+
+	r = e.mydocker("start", "fragile")
+	assert.Equal(t, 1, r.code, "%s", r)
+	assert.Equal(t, "exited 0", e.inspect("fragile", "{{.State.Status}} {{.State.ExitCode}}"), "as it was")
+	for _, cg := range ourCgroups() {
+		assert.NotContains(t, cg, e.inspect("fragile", "{{.Id}}"), "the failed start's cgroup is gone")
+	}
+
+	require.NoError(t, os.Remove(volume))
+	r = e.mydocker("start", "-a", "fragile")
+	assert.Equal(t, 0, r.code, "and it starts once the cause is gone\n%s", r)
+}
+
+func TestRestart(t *testing.T) {
+	e := newEnv(t)
+	e.runDetached("--name", "again", "--", busyboxCmd, "sleep", "1000")
+	pid := e.inspect("again", "{{.State.Pid}}")
+	r, took := e.timed("restart", "-t", "1", "again")
+	require.Equal(t, 0, r.code, "%s", r)
+	assert.Equal(t, "again\n", r.stdout)
+	assert.Less(t, took, 5*time.Second)
+	assert.Equal(t, "running", e.inspect("again", "{{.State.Status}}"))
+	assert.NotEqual(t, pid, e.inspect("again", "{{.State.Pid}}"), "a new init")
+
+	r = e.mydocker("start", "again")
+	assert.Equal(t, 0, r.code, "starting a running container does nothing, as in Docker\n%s", r)
+}

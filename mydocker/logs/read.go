@@ -20,6 +20,11 @@ type Options struct {
 	// Follow, when set, makes Copy wait for new entries for as long as it
 	// returns true (the container runs), as `logs -f` does.
 	Follow func() bool
+	//book:add lifecycle
+	// Offset skips the log's first bytes: start -a shows what this start
+	// adds, from where the log ended.
+	Offset int64
+	//book:end
 }
 
 // pollInterval is how often a followed log is read again for new entries.
@@ -33,6 +38,11 @@ func Copy(path string, opts Options, stdout, stderr io.Writer) error {
 		return fmt.Errorf("opening the container's log: %w", err)
 	}
 	defer f.Close()
+	//book:add lifecycle
+	if _, err := f.Seek(opts.Offset, io.SeekStart); err != nil {
+		return fmt.Errorf("reading the container's log: %w", err)
+	}
+	//book:end
 	r := &reader{path: path, in: bufio.NewReader(f)}
 	entries, err := r.available()
 	if err != nil {

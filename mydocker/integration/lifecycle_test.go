@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -350,4 +351,25 @@ func TestRestart(t *testing.T) {
 
 	r = e.mydocker("start", "again")
 	assert.Equal(t, 0, r.code, "starting a running container does nothing, as in Docker\n%s", r)
+}
+
+// Whichever step of a start fails, the container stays as it was: stopped,
+// with its exit code and its layer, and nothing of the failed start left
+// (the harness checks cgroups and processes after each).
+func TestEveryFailedStepOfStartLeavesTheContainerStopped(t *testing.T) {
+	e := newEnv(t)
+	r := e.mydocker("run", "--keep", "--name", "kept", "--", busyboxCmd, "sh", "-c", "echo x >> /written; wc -l < /written; exit 4")
+	require.Equal(t, 4, r.code, "%s", r)
+	t.Cleanup(func() { e.mydocker("rm", "-f", "kept") })
+	for _, step := range allSteps() {
+		ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+		cmd := e.command(ctx, "start", "kept")
+		withFault(t, cmd, step)
+		r := e.run(ctx, cmd)
+		cancel()
+		assert.Equal(t, 1, r.code, "a start failing at %s fails\n%s", step, r)
+		assert.Equal(t, "exited 4", e.inspect("kept", "{{.State.Status}} {{.State.ExitCode}}"), "after a failure at %s", step)
+	}
+	r = e.mydocker("start", "-a", "kept")
+	assert.Equal(t, "2\n", r.stdout, "the layer is the one the first run wrote\n%s", r)
 }

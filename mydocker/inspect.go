@@ -71,6 +71,9 @@ type inspectedHostConfig struct {
 	AutoRemove     bool
 	Privileged     bool
 	ReadonlyRootfs bool
+	//book:add lifecycle
+	Init bool
+	//book:end
 }
 
 type inspectedGraphDriver struct {
@@ -236,6 +239,7 @@ func inspect(r container.Record) inspected {
 	if r.Paused {
 		c.State.Status, c.State.Paused = "paused", true
 	}
+	c.HostConfig.Init = r.Init
 	c.Config.StopSignal = r.StopSignal
 	c.Config.StopTimeout = r.StopTimeout
 	c.Config.WorkingDir = r.WorkDir

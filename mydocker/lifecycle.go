@@ -31,6 +31,7 @@ func lifecycleFlags() []cli.Flag {
 		&cli.GenericFlag{Name: "env-file", Value: &exactValues{}, Usage: "read KEY=VALUE lines from a file (repeatable)"},
 		&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "where the command starts in the container, made if missing"},
 		&cli.StringFlag{Name: "entrypoint", Usage: "a program to run, with the command as its arguments"},
+		&cli.BoolFlag{Name: "init", Usage: "run a small init as PID 1 that reaps zombies and passes signals on"},
 	}
 }
 
@@ -56,6 +57,7 @@ func lifecycleFromFlags(ctx *cli.Context, cfg *container.Config) error {
 		}
 		cfg.WorkDir = dir
 	}
+	cfg.Init = ctx.Bool("init")
 	if ep := ctx.String("entrypoint"); ep != "" {
 		cfg.Entrypoint = []string{ep}
 		cfg.Args = append([]string{ep}, cfg.Args...)
@@ -342,4 +344,14 @@ func confirmed(question string) bool {
 	answer, _ := bufio.NewReader(os.Stdin).ReadString('\n')
 	answer = strings.ToLower(strings.TrimSpace(answer))
 	return answer == "y" || answer == "yes"
+}
+
+// reapCommand is not for users: with --init, the container's PID 1 is
+// mydocker's binary, run as `/dev/init reap -- CMD...`.
+func reapCommand() *cli.Command {
+	return &cli.Command{
+		Name:   "reap",
+		Hidden: true,
+		Action: func(ctx *cli.Context) error { return silentExit(container.Reap(ctx.Args().Slice())) },
+	}
 }

@@ -54,7 +54,7 @@ func newApp() *cli.App {
 			runCommand(), execCommand(), psCommand(), logsCommand(), inspectCommand(), topCommand(), attachCommand(),
 			startCommand(), stopCommand(), restartCommand(), killCommand(), waitCommand(), pauseCommand(), unpauseCommand(),
 			rmCommand(), containerCommand(),
-			initCommand(), watchCommand(),
+			initCommand(), watchCommand(), reapCommand(),
 		},
 		//book:end
 		Action:         noCommand,

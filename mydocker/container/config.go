@@ -57,6 +57,7 @@ type Config struct {
 	// Restarting is set by `mydocker start` for its monitor: create finds
 	// the stopped container's directory instead of making one (restart.go).
 	Restarting bool `json:"-"`
+	Init       bool // --init: a reaper as PID 1, the command its child (reaper.go)
 	//book:end
 }
 
@@ -90,6 +91,7 @@ type initConfig struct {
 	//book:end security
 	//book:add lifecycle
 	WorkDir string
+	Init    bool
 	//book:end lifecycle
 }
 
@@ -119,6 +121,7 @@ func (c *Container) initConfig() initConfig {
 		//book:end security
 		//book:add lifecycle
 		WorkDir: c.WorkDir,
+		Init:    c.Init,
 		//book:end lifecycle
 	}
 }

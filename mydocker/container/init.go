@@ -117,6 +117,16 @@ func startContainer(ends initEnds) error {
 		return err
 	}
 	//book:end security
+	//book:add lifecycle
+	if cfg.Init {
+		// The command is looked up here too, so that a missing one is
+		// still 127 from run, before the reaper starts.
+		if _, err := exec.LookPath(cfg.Args[0]); err != nil {
+			return commandError(cfg.Args[0], err)
+		}
+		cfg.Args = withReaper(cfg.Args)
+	}
+	//book:end lifecycle
 	return execCommand(cfg.Args, ends)
 }
 

@@ -31,6 +31,9 @@ func enterRootfs(cfg initConfig) error {
 		//book:add security
 		mountTmpfs(cfg.Tmpfs),
 		//book:end
+		//book:add lifecycle
+		mountReaper(cfg.Init),
+		//book:end
 		pivotRoot,
 	}
 	for _, step := range steps {

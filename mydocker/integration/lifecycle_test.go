@@ -373,3 +373,55 @@ func TestEveryFailedStepOfStartLeavesTheContainerStopped(t *testing.T) {
 	r = e.mydocker("start", "-a", "kept")
 	assert.Equal(t, "2\n", r.stdout, "the layer is the one the first run wrote\n%s", r)
 }
+
+// zombies counts the container's processes that have exited and that no
+// one has waited for.
+func (e *env) zombies(ref string) int {
+	e.t.Helper()
+	r := e.mydocker("exec", ref, busyboxCmd, "ps", "-o", "stat")
+	require.Equal(e.t, 0, r.code, "%s", r)
+	return strings.Count(r.stdout, "Z")
+}
+
+// Orphans become PID 1's children; `sleep` as PID 1 never waits for
+// them, the reaper does.
+func TestInitReapsOrphans(t *testing.T) {
+	e := newEnv(t)
+	for name, flags := range map[string][]string{"bare": nil, "reaped": {"--init"}} {
+		e.runDetached(append(append([]string{"--name", name}, flags...), "--", busyboxCmd, "sleep", "1000")...)
+		r := e.mydocker("exec", name, busyboxCmd, "sh", "-c", "for i in 1 2 3 4 5; do "+busyboxCmd+" true & done")
+		require.Equal(t, 0, r.code, "%s", r)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for e.zombies("bare") < 5 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	assert.Equal(t, 5, e.zombies("bare"), "without --init the five stay zombies")
+	assert.Equal(t, 0, e.zombies("reaped"), "with --init none is left")
+	r := e.mydocker("exec", "reaped", busyboxCmd, "ps", "-o", "pid,args")
+	assert.Regexp(t, `\n +1 /dev/init reap -- `+busyboxCmd+` sleep 1000\n`, r.stdout, "the reaper is PID 1\n%s", r)
+	assert.Equal(t, "true", e.inspect("reaped", "{{.HostConfig.Init}}"))
+}
+
+// The reaper passes SIGTERM on to the command, which is not PID 1 and
+// dies of it: stop does not wait its grace period out.
+func TestInitPassesSignalsOn(t *testing.T) {
+	e := newEnv(t)
+	e.runDetached("--init", "--name", "polite", "--", busyboxCmd, "sleep", "1000")
+	r, took := e.timed("stop", "polite")
+	require.Equal(t, 0, r.code, "%s", r)
+	assert.Less(t, took, 3*time.Second)
+	assert.Equal(t, "143", e.inspect("polite", "{{.State.ExitCode}}"), "128+15: the command died of SIGTERM")
+}
+
+func TestInitKeepsStatusesAndTheHostBinarySafe(t *testing.T) {
+	e := newEnv(t)
+	r := e.mydocker("run", "--init", "--", busyboxCmd, "sh", "-c", "exit 3")
+	assert.Equal(t, 3, r.code, "%s", r)
+	r = e.mydocker("run", "--init", "--", "no-such-command")
+	assert.Equal(t, 127, r.code, "%s", r)
+	r = e.mydocker("run", "--init", "--", busyboxCmd, "sh", "-c", "echo x > /proc/1/exe")
+	assert.Equal(t, 1, r.code, "%s", r)
+	assert.Contains(t, r.stderr, "Read-only file system", "mydocker's binary, bound read-only")
+	assert.NotContains(t, e.mydocker("run", "--", busyboxCmd, "ls", "/dev").stdout, "init", "only with --init")
+}

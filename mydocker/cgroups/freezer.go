@@ -53,6 +53,7 @@ func (cg *v1Cgroup) freezerDir() (string, error) {
 }
 
 func (cg *v1Cgroup) Freeze() error {
+	//book:lab lifecycle freeze
 	dir, err := cg.freezerDir()
 	if err != nil {
 		return err
@@ -69,6 +70,13 @@ func (cg *v1Cgroup) Freeze() error {
 		_ = writeFile(dir, "freezer.state", "THAWED")
 	}
 	return err
+	//book:stub
+	// // Lab lifecycle, part 2 (labs/10-lifecycle/README.md): freeze the
+	// // cgroup with freezer.state in its freezer directory (freezerDir),
+	// // and return once every task is frozen (waitFor). Until then pause
+	// // changes nothing.
+	// return nil
+	//book:end lifecycle freeze
 }
 
 func (cg *v1Cgroup) Thaw() error {
@@ -102,6 +110,7 @@ func (cg *v1Cgroup) Frozen() (bool, error) {
 // modified on each change; a few reads do here.)
 
 func (cg *v2Cgroup) Freeze() error {
+	//book:lab lifecycle freeze
 	if err := writeFile(cg.dir(), "cgroup.freeze", "1"); err != nil {
 		return err
 	}
@@ -110,6 +119,12 @@ func (cg *v2Cgroup) Freeze() error {
 		_ = writeFile(cg.dir(), "cgroup.freeze", "0")
 	}
 	return err
+	//book:stub
+	// // Lab lifecycle, part 2 (labs/10-lifecycle/README.md): freeze the
+	// // cgroup with cgroup.freeze, and return once cgroup.events says it is
+	// // frozen (waitFor, eventsSay). Until then pause changes nothing.
+	// return nil
+	//book:end lifecycle freeze
 }
 
 func (cg *v2Cgroup) Thaw() error {

@@ -76,6 +76,7 @@ func Stop(stateRoot, ref string, sig unix.Signal, timeout time.Duration) error {
 	if err != nil || r.State.Status != state.Running {
 		return err
 	}
+	//book:lab lifecycle stop
 	logrus.Debugf("kill(%d, %s): asking the container to stop, for up to %s", r.State.Pid, unix.SignalName(sig), timeout)
 	if err := signalContainer(r, sig); err != nil {
 		return err
@@ -91,6 +92,13 @@ func Stop(stateRoot, ref string, sig unix.Signal, timeout time.Duration) error {
 		return fmt.Errorf("container %s: killed, but the mydocker that watches it has not recorded its end after 30s", ref)
 	}
 	return nil
+	//book:stub
+	// // Lab lifecycle, part 1 (labs/10-lifecycle/README.md): ask the
+	// // container to stop with sig, give it timeout to exit (released tells
+	// // when it has), then kill it and wait for its end. Until then stop
+	// // sends sig and returns: a PID 1 without a handler for it runs on.
+	// return signalContainer(r, sig)
+	//book:end lifecycle stop
 }
 
 // released waits until no mydocker holds the container's directory: its

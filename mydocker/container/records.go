@@ -101,7 +101,13 @@ func Remove(stateRoot, ref string, force bool) error {
 			// Another command's Reconcile, reading the record for a moment.
 		case !force:
 			// A mydocker holds it: the container is being created, or runs.
-			return fmt.Errorf("container %s is %s: stop it before removing it, or remove it with rm -f", ref, r.State.Status)
+			//book:replace detach lifecycle
+			// return fmt.Errorf("container %s is %s: stop it before removing it, or remove it with rm -f", ref, r.State.Status)
+			//book:end
+			//book:add lifecycle
+			// Docker's words, now that there is a stop.
+			return fmt.Errorf("cannot remove container %q: container is %s: stop the container before removing or force remove", ref, r.State.Status)
+			//book:end
 		default:
 			//book:replace detach lifecycle
 			// if err := signalInit(r.State, unix.SIGKILL); err != nil {

@@ -74,7 +74,12 @@ func TestRunDetachedReturnsOnceTheCommandRuns(t *testing.T) {
 
 	rm := e.mydocker("rm", id)
 	assert.Equal(t, 1, rm.code, "a running container is not removed without -f\n%s", rm)
-	assert.Contains(t, rm.stderr, "is running: stop it before removing it, or remove it with rm -f")
+	//book:replace detach lifecycle
+	// assert.Contains(t, rm.stderr, "is running: stop it before removing it, or remove it with rm -f")
+	//book:end
+	//book:add lifecycle
+	assert.Contains(t, rm.stderr, "container is running: stop the container before removing or force remove")
+	//book:end
 	rm = e.mydocker("rm", "-f", id[:8])
 	require.Equal(t, 0, rm.code, "%s", rm)
 	assert.Equal(t, id[:8]+"\n", rm.stdout, "rm prints each container as it was named")

@@ -58,6 +58,10 @@ func TestStopKillsAPID1WithoutAHandlerAfterTheGracePeriod(t *testing.T) {
 
 	r = e.mydocker("stop", "sleeper")
 	assert.Equal(t, 0, r.code, "stopping a stopped container does nothing, as in Docker\n%s", r)
+	require.Equal(t, 0, e.mydocker("start", "sleeper").code)
+	r = e.mydocker("rm", "sleeper")
+	assert.Equal(t, 1, r.code, "%s", r)
+	assert.Contains(t, r.stderr, `cannot remove container "sleeper": container is running: stop the container before removing or force remove`)
 }
 
 func TestStopLetsAHandlerFinish(t *testing.T) {
@@ -182,6 +186,7 @@ func TestAPausedContainerCanBeStoppedKilledAndRemoved(t *testing.T) {
 			e := newEnv(t)
 			e.counter("frozen")
 			require.Equal(t, 0, e.mydocker("pause", "frozen").code)
+			require.Equal(t, "paused", e.inspect("frozen", "{{.State.Status}}"), "it is paused for real")
 			r, took := e.timed(append(how, "frozen")...)
 			require.Equal(t, 0, r.code, "%s", r)
 			assert.Less(t, took, 5*time.Second, "%s", r)

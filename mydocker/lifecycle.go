@@ -58,6 +58,10 @@ func lifecycleFromFlags(ctx *cli.Context, cfg *container.Config) error {
 		cfg.WorkDir = dir
 	}
 	cfg.Init = ctx.Bool("init")
+	if limit := cfg.Resources.PidsLimit; cfg.Init && limit > 0 && limit <= container.ReaperTasks {
+		return fmt.Errorf("--init with --pids-limit %d: the reaper is a Go program whose threads take up to %d of the container's tasks: "+
+			"give --pids-limit %d or more, or leave out --init", limit, container.ReaperTasks, container.ReaperTasks+8)
+	}
 	if ep := ctx.String("entrypoint"); ep != "" {
 		cfg.Entrypoint = []string{ep}
 		cfg.Args = append([]string{ep}, cfg.Args...)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/sirupsen/logrus"
 )
 
 // The freezer stops every task of a cgroup where it stands, as if the
@@ -146,4 +148,20 @@ func (cg *v2Cgroup) eventsSay(line string) (bool, error) {
 		return false, err
 	}
 	return strings.Contains("\n"+events+"\n", "\n"+line+"\n"), nil
+}
+
+// thawForRemoval thaws a frozen cgroup that is about to be removed: its
+// tasks have been sent SIGKILL (the container's init died, and the
+// kernel killed the rest of its PID namespace), but on v1 a frozen task
+// does not die until it is thawed, and a cgroup with a task in it cannot
+// be removed. A watcher killed while its container was paused leaves
+// exactly that.
+func thawForRemoval(cg interface {
+	Frozen() (bool, error)
+	Thaw() error
+}) {
+	if frozen, err := cg.Frozen(); err == nil && frozen {
+		logrus.Debug("thawing the cgroup before removing it: its killed tasks die only once thawed")
+		_ = cg.Thaw()
+	}
 }

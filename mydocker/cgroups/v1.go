@@ -285,6 +285,9 @@ func (cg *v1Cgroup) ForChildren() (func(int) error, error) {
 //book:end exec
 
 func (cg *v1Cgroup) Destroy() error {
+	//book:add lifecycle
+	thawForRemoval(cg)
+	//book:end
 	var errs []error
 	for _, h := range cg.dirs {
 		errs = append(errs, removeCgroup(h.dir(cg.path)))

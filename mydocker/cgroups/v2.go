@@ -48,7 +48,18 @@ func newV2(root, parent, id string, res Resources) (*v2Cgroup, error) {
 func (cg *v2Cgroup) dir() string        { return filepath.Join(cg.root, cg.path) }
 func (cg *v2Cgroup) Path() string       { return "/" + cg.path }
 func (cg *v2Cgroup) Join(pid int) error { return joinCgroup(cg.dir(), pid) }
-func (cg *v2Cgroup) Destroy() error     { return removeCgroup(cg.dir()) }
+
+//book:replace cgroups lifecycle
+// func (cg *v2Cgroup) Destroy() error { return removeCgroup(cg.dir()) }
+//book:end
+//book:add lifecycle
+
+func (cg *v2Cgroup) Destroy() error {
+	thawForRemoval(cg)
+	return removeCgroup(cg.dir())
+}
+
+//book:end
 
 //book:add detach
 

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path"
 	"path/filepath"
+	"runtime"
 	"syscall"
 
 	"github.com/sirupsen/logrus"
@@ -36,6 +37,13 @@ import (
 
 // ReaperPath is where the reaper's binary appears in the container.
 const ReaperPath = "/dev/init"
+
+// ReaperTasks is what the reaper takes of --pids-limit: a Go program is
+// several threads (measured: up to 7 here, one P at a time), where tini,
+// in C, is one. A limit that leaves the Go runtime no thread to start
+// kills PID 1 with "failed to create new OS thread", and the container
+// with it, so run refuses --init with a --pids-limit this low.
+const ReaperTasks = 8
 
 // mountReaper binds mydocker's binary at ReaperPath, read-only, before
 // pivot_root: a bind mount's source must be in the caller's mount
@@ -115,6 +123,9 @@ func Reap(args []string) int {
 		fmt.Fprintln(os.Stderr, "mydocker reap: no command")
 		return ExitRuntimeError
 	}
+	// One P: the reaper waits nearly all its life, and fewer Ps need fewer
+	// threads, each a task under --pids-limit.
+	runtime.GOMAXPROCS(1)
 	// Every signal is caught before the command starts: none is lost
 	// between its start and the loop below.
 	signals := make(chan os.Signal, 32)

@@ -421,6 +421,11 @@ func (e *env) sweepCgroups() {
 }
 
 func killCgroupProcesses(dir string) {
+	//book:add lifecycle
+	// A frozen task dies of SIGKILL only once thawed (cgroup v1).
+	_ = os.WriteFile(filepath.Join(dir, "freezer.state"), []byte("THAWED"), 0)
+	_ = os.WriteFile(filepath.Join(dir, "cgroup.freeze"), []byte("0"), 0)
+	//book:end
 	procs, _ := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
 	for _, field := range strings.Fields(string(procs)) {
 		if pid, err := strconv.Atoi(field); err == nil {

@@ -6,7 +6,9 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -429,4 +431,30 @@ func TestInitKeepsStatusesAndTheHostBinarySafe(t *testing.T) {
 	assert.Equal(t, 1, r.code, "%s", r)
 	assert.Contains(t, r.stderr, "Read-only file system", "mydocker's binary, bound read-only")
 	assert.NotContains(t, e.mydocker("run", "--", busyboxCmd, "ls", "/dev").stdout, "init", "only with --init")
+	r = e.mydocker("run", "--init", "--pids-limit", "4", "--", "true")
+	assert.Equal(t, 125, r.code, "a limit that would kill the reaper is refused\n%s", r)
+	assert.Contains(t, r.stderr, "--init with --pids-limit 4: the reaper is a Go program")
+	r = e.mydocker("run", "--init", "--pids-limit", "16", "--", busyboxCmd, "sh", "-c", busyboxCmd+" true & wait")
+	assert.Equal(t, 0, r.code, "%s", r)
+}
+
+// A watcher killed while its container is paused: the kernel sends the
+// init its parent-death SIGKILL, which a frozen task (v1) takes only once
+// thawed. The next command thaws the cgroup before it removes it.
+func TestAPausedContainerWhoseWatcherIsKilledIsCleanedUp(t *testing.T) {
+	e := newEnv(t)
+	e.counter("orphan")
+	pid, err := strconv.Atoi(e.inspect("orphan", "{{.State.Pid}}"))
+	require.NoError(t, err)
+	require.Equal(t, 0, e.mydocker("pause", "orphan").code)
+	require.NoError(t, syscall.Kill(monitorOf(t, pid), syscall.SIGKILL))
+
+	r := e.mydocker("ps", "-a")
+	assert.Regexp(t, `Exited \(unknown\) .* ago +orphan\n`, r.stdout, "%s", r)
+	assert.Empty(t, r.stderr, "the cgroup was removed without a warning")
+	waitDead(t, pid)
+	id := e.inspect("orphan", "{{.Id}}")
+	for _, cg := range ourCgroups() {
+		assert.NotContains(t, cg, id, "the killed container's cgroup is gone")
+	}
 }

@@ -4,8 +4,10 @@ package integration
 
 import (
 	"context"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -457,4 +459,47 @@ func TestAPausedContainerWhoseWatcherIsKilledIsCleanedUp(t *testing.T) {
 	for _, cg := range ourCgroups() {
 		assert.NotContains(t, cg, id, "the killed container's cgroup is gone")
 	}
+}
+
+// SIGKILL at random moments of start (its monitor), stop and pause: the
+// next commands must still see the container truthfully, start it again
+// with its layer, and leave nothing behind (the leak check).
+func TestSIGKILLDuringStartStopAndPause(t *testing.T) {
+	e := newEnv(t)
+	e.runDetached("--name", "victim", "--", busyboxCmd, "sh", "-c", "echo x >> /written; exec "+busyboxCmd+" sleep 1000")
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("the delays' seed: %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 10))
+	t.Cleanup(func() { e.mydocker("unpause", "victim"); e.mydocker("rm", "-f", "victim") })
+	for i := range 24 {
+		delay := time.Duration(rng.IntN(30_000)) * time.Microsecond
+		switch i % 3 {
+		case 0: // start, its monitor killed while it creates or starts
+			before := e.monitors()
+			run := e.start("start", "victim")
+			time.Sleep(delay)
+			for _, pid := range e.monitors() {
+				if !slices.Contains(before, pid) {
+					_ = syscall.Kill(pid, syscall.SIGKILL)
+				}
+			}
+			run.wait()
+		case 1: // stop, killed before or after its SIGKILL
+			e.mydocker("start", "victim")
+			e.killAfter(delay, "stop", "-t", "0", "victim")
+		case 2: // pause, killed while it freezes
+			e.mydocker("start", "victim")
+			e.killAfter(delay, "pause", "victim")
+			e.mydocker("unpause", "victim")
+		}
+		ps := e.mydocker("ps", "-a")
+		require.Empty(t, ps.stderr, "the next command settles what the kill left, silently (round %d)", i)
+		assert.Regexp(t, `(Up .*|Exited \((unknown|137|0)\) .* ago) +victim\n`, ps.stdout, "round %d", i)
+		e.mydocker("stop", "-t", "0", "victim")
+	}
+	require.Equal(t, 0, e.mydocker("start", "victim").code)
+	r := e.mydocker("exec", "victim", busyboxCmd, "sh", "-c", "wc -l < /written")
+	require.Equal(t, 0, r.code, "%s", r)
+	t.Logf("lines written by the starts that got that far: %s", strings.TrimSpace(r.stdout))
+	assert.NotEqual(t, "1\n", r.stdout, "the layer kept every start's line")
 }

@@ -356,6 +356,9 @@ func reapCommand() *cli.Command {
 	return &cli.Command{
 		Name:   "reap",
 		Hidden: true,
-		Action: func(ctx *cli.Context) error { return silentExit(container.Reap(ctx.Args().Slice())) },
+		Flags:  []cli.Flag{&cli.IntFlag{Name: "exec-fd", Value: -1}},
+		Action: func(ctx *cli.Context) error {
+			return silentExit(container.Reap(ctx.Args().Slice(), ctx.Int("exec-fd")))
+		},
 	}
 }

@@ -141,6 +141,13 @@ func execCommand(args []string, ends initEnds) error {
 	if err := closeInheritedDescriptors(); err != nil {
 		return err
 	}
+	//book:add lifecycle
+	if args[0] == ReaperPath {
+		if err := keepExecPipeForReaper(); err != nil {
+			return err
+		}
+	}
+	//book:end lifecycle
 	if err := keepParentDeathSignal(); err != nil {
 		return err
 	}

@@ -3,14 +3,14 @@
 package container
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
+	osexec "os/exec"
 	"os/signal"
 	"path"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"syscall"
 
 	"github.com/sirupsen/logrus"
@@ -111,14 +111,34 @@ func checkSameFile(a, b string) error {
 
 // withReaper is the command line the init execs with --init.
 func withReaper(args []string) []string {
-	return append([]string{ReaperPath, "reap", "--"}, args...)
+	return append([]string{ReaperPath, "reap", "--exec-fd", strconv.Itoa(execPipeFD), "--"}, args...)
+}
+
+// keepExecPipeForReaper leaves the exec pipe open across the execve of
+// the reaper, which closes it itself (Reap).
+func keepExecPipeForReaper() error {
+	logrus.Debugf("fcntl(%d, F_SETFD, 0): the reaper closes the exec pipe once it listens for signals", execPipeFD)
+	if _, err := unix.FcntlInt(execPipeFD, unix.F_SETFD, 0); err != nil {
+		return fmt.Errorf("keeping the exec pipe for the reaper: %w", err)
+	}
+	return nil
 }
 
 // Reap is the reaper's life as PID 1: it starts args, passes on the
 // signals it gets, waits for every process that ends, and exits with the
 // command's status when the command has ended (the kernel then kills
 // whatever the command left).
-func Reap(args []string) int {
+//
+// The init's exec pipe (descriptor execFD) comes along, open: run waits
+// for it to close before it says the container runs, and the reaper closes
+// it only once it listens for signals. In between, the Go runtime has
+// installed its own handlers, which end a program on SIGTERM without a
+// signal.Notify, with status 2: a `stop` just after `run -d` did exactly
+// that. If the command cannot start, the reaper says why on the pipe, as
+// the init would have, and run exits with 126 or 127.
+func Reap(args []string, execFD int) int {
+	unix.CloseOnExec(execFD) // never the command's
+	exec := os.NewFile(uintptr(execFD), "exec-pipe")
 	if len(args) == 0 {
 		fmt.Fprintln(os.Stderr, "mydocker reap: no command")
 		return ExitRuntimeError
@@ -132,12 +152,11 @@ func Reap(args []string) int {
 	signal.Notify(signals)
 	child, err := startChild(args)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "mydocker reap: %v\n", err)
-		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
-			return ExitNotFound
-		}
-		return ExitCannotInvoke
+		return reportFailure(exec, commandError(args[0], err))
 	}
+	// Listening, with the command started: now run -d may say the
+	// container runs, and a stop just after it finds the signal handled.
+	exec.Close()
 	for sig := range signals {
 		s := sig.(syscall.Signal)
 		switch s {
@@ -159,7 +178,7 @@ func Reap(args []string) int {
 // environment, and returns its PID. os.StartProcess, not exec.Cmd: the
 // reaper waits for every PID itself, and Cmd.Wait would race with it.
 func startChild(args []string) (int, error) {
-	path, err := exec.LookPath(args[0])
+	path, err := osexec.LookPath(args[0])
 	if err != nil {
 		return 0, err
 	}

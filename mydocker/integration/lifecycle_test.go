@@ -4,6 +4,7 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -379,8 +380,10 @@ func TestEveryFailedStepOfStartLeavesTheContainerStopped(t *testing.T) {
 		assert.Equal(t, 1, r.code, "a start failing at %s fails\n%s", step, r)
 		assert.Equal(t, "exited 4", e.inspect("kept", "{{.State.Status}} {{.State.ExitCode}}"), "after a failure at %s", step)
 	}
+	// A start that failed after the command was running (start/running)
+	// may have let it write a line: at least the first run's is there.
 	r = e.mydocker("start", "-a", "kept")
-	assert.Equal(t, "2\n", r.stdout, "the layer is the one the first run wrote\n%s", r)
+	assert.Regexp(t, `^([2-9]|\d\d)\n$`, r.stdout, "the layer is the one the first run wrote\n%s", r)
 }
 
 // zombies counts the container's processes that have exited and that no
@@ -408,19 +411,25 @@ func TestInitReapsOrphans(t *testing.T) {
 	assert.Equal(t, 5, e.zombies("bare"), "without --init the five stay zombies")
 	assert.Equal(t, 0, e.zombies("reaped"), "with --init none is left")
 	r := e.mydocker("exec", "reaped", busyboxCmd, "ps", "-o", "pid,args")
-	assert.Regexp(t, `\n +1 /dev/init reap -- `+busyboxCmd+` sleep 1000\n`, r.stdout, "the reaper is PID 1\n%s", r)
+	assert.Regexp(t, `\n +1 /dev/init reap --exec-fd 4 -- `+busyboxCmd+` sleep 1000\n`, r.stdout, "the reaper is PID 1\n%s", r)
 	assert.Equal(t, "true", e.inspect("reaped", "{{.HostConfig.Init}}"))
 }
 
 // The reaper passes SIGTERM on to the command, which is not PID 1 and
 // dies of it: stop does not wait its grace period out.
+//
+// run -d says the container runs only once the reaper listens: a stop
+// just after it is never the Go runtime's default for SIGTERM (exit 2).
 func TestInitPassesSignalsOn(t *testing.T) {
 	e := newEnv(t)
-	e.runDetached("--init", "--name", "polite", "--", busyboxCmd, "sleep", "1000")
-	r, took := e.timed("stop", "polite")
-	require.Equal(t, 0, r.code, "%s", r)
-	assert.Less(t, took, 3*time.Second)
-	assert.Equal(t, "143", e.inspect("polite", "{{.State.ExitCode}}"), "128+15: the command died of SIGTERM")
+	for i := range 10 {
+		name := fmt.Sprintf("polite%d", i)
+		e.runDetached("--init", "--name", name, "--", busyboxCmd, "sleep", "1000")
+		r, took := e.timed("stop", name)
+		require.Equal(t, 0, r.code, "%s", r)
+		assert.Less(t, took, 3*time.Second)
+		assert.Equal(t, "143", e.inspect(name, "{{.State.ExitCode}}"), "128+15: the command died of SIGTERM")
+	}
 }
 
 func TestInitKeepsStatusesAndTheHostBinarySafe(t *testing.T) {

@@ -49,11 +49,20 @@ func newApp() *cli.App {
 		//book:replace exec lifecycle
 		// Commands: []*cli.Command{runCommand(), execCommand(), psCommand(), logsCommand(), inspectCommand(), topCommand(), attachCommand(), rmCommand(), initCommand(), watchCommand()},
 		//book:end
-		//book:add lifecycle
+		//book:replace lifecycle images
+		// Commands: []*cli.Command{
+		// 	runCommand(), execCommand(), psCommand(), logsCommand(), inspectCommand(), topCommand(), attachCommand(),
+		// 	startCommand(), stopCommand(), restartCommand(), killCommand(), waitCommand(), pauseCommand(), unpauseCommand(),
+		// 	rmCommand(), containerCommand(),
+		// 	initCommand(), watchCommand(), reapCommand(),
+		// },
+		//book:end
+		//book:add images
 		Commands: []*cli.Command{
 			runCommand(), execCommand(), psCommand(), logsCommand(), inspectCommand(), topCommand(), attachCommand(),
 			startCommand(), stopCommand(), restartCommand(), killCommand(), waitCommand(), pauseCommand(), unpauseCommand(),
 			rmCommand(), containerCommand(),
+			imagesCommand(), importCommand(), tagCommand(), rmiCommand(),
 			initCommand(), watchCommand(), reapCommand(),
 		},
 		//book:end

@@ -25,6 +25,11 @@ type rootfsDirs struct {
 	Upper string // the container's own layer: overlay's upperdir
 	Work  string // overlay's scratch space, on the same filesystem as Upper
 	//book:end
+	//book:add images
+	// LayersDir is where Lower's short links are: from the images chapter
+	// on, Lower is "l/TOP:...:l/BOTTOM", relative to it.
+	LayersDir string
+	//book:end
 }
 
 // makeRootfs is the create step that gives the container its root
@@ -63,7 +68,13 @@ func prepareRootfs(dir, stateRoot, imageName string) (rootfsDirs, error) {
 	if err := checkOverlay(stateRoot); err != nil {
 		return rootfsDirs{}, err
 	}
-	layer, err := image.Layer(stateRoot, imageName)
+	//book:replace overlay images
+	// layer, err := image.Layer(stateRoot, imageName)
+	//book:end overlay images
+	//book:add images
+	layers, err := image.Layers(stateRoot, imageName)
+	layer := strings.Join(layers, ":")
+	//book:end images
 	if err != nil {
 		return rootfsDirs{}, err
 	}
@@ -73,6 +84,9 @@ func prepareRootfs(dir, stateRoot, imageName string) (rootfsDirs, error) {
 		Upper: filepath.Join(dir, "upper"),
 		Work:  filepath.Join(dir, "work"),
 	}
+	//book:add images
+	dirs.LayersDir = image.LayersDir(stateRoot)
+	//book:end images
 	for _, d := range []string{dirs.Upper, dirs.Work, dirs.Dir} {
 		//book:replace overlay lifecycle
 		// if err := os.Mkdir(d, 0o755); err != nil {

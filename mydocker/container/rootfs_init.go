@@ -21,7 +21,12 @@ import (
 // pivot_root swaps the roots and the old one is detached.
 func enterRootfs(cfg initConfig) error {
 	steps := []func(string) error{
-		mountRootfs(cfg.Rootfs),
+		//book:replace rootfs images
+		// mountRootfs(cfg.Rootfs),
+		//book:end
+		//book:add images
+		mountLayers(cfg.Rootfs),
+		//book:end
 		mountFilesystems,
 		makeDevices,
 		mountCgroupView(cfg.CgroupView, cfg.PrivateCgroupNS),

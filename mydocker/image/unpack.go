@@ -110,6 +110,11 @@ func unpackEntry(root *os.Root, dir string, hdr *tar.Header, content io.Reader) 
 	if !ok {
 		return "", errors.New(`the name climbs out of the root filesystem with "..": the archive is damaged or malicious; do not use it`)
 	}
+	//book:add images
+	if isWhiteout(name) {
+		return name, unpackWhiteout(root, name)
+	}
+	//book:end
 	switch hdr.Typeflag {
 	case tar.TypeDir:
 		return name, unpackDir(root, name, hdr)

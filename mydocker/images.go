@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -14,6 +15,7 @@ import (
 
 	units "github.com/docker/go-units"
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
 
 	"github.com/mydocker-book/mydocker/mydocker/container"
 	"github.com/mydocker-book/mydocker/mydocker/image"
@@ -167,15 +169,231 @@ func removeImage(store image.Store, records []container.Record, ref string, forc
 	if err != nil {
 		return err
 	}
+	if names, err := namesOf(store, img); err != nil || names > 1 {
+		return untag(store, img, err) // another name keeps the image
+	}
 	for _, r := range records {
-		if used, err := image.ParseReference(r.Image); err == nil && used == img.Name && !force {
+		if r.ImageDigest == img.Desc.Digest.String() && !force {
 			return fmt.Errorf("conflict: unable to remove repository reference %q (must force) - container %s is using its referenced image %s",
 				ref, container.ShortID(r.ID), img.ID().Encoded()[:12])
 		}
 	}
-	if err := store.Untag(img.Name); err != nil {
+	return untag(store, img, nil)
+}
+
+func untag(store image.Store, img image.Image, err error) error {
+	if err == nil {
+		err = store.Untag(img.Name)
+	}
+	if err != nil {
 		return err
 	}
 	fmt.Printf("Untagged: %s\n", img.Name)
 	return nil
+}
+
+// namesOf counts the names that lead to img's manifest.
+func namesOf(store image.Store, img image.Image) (int, error) {
+	images, err := store.List()
+	n := 0
+	for _, other := range images {
+		if other.Desc.Digest == img.Desc.Digest {
+			n++
+		}
+	}
+	return n, err
+}
+
+func commitCommand() *cli.Command {
+	return &cli.Command{
+		Name:         "commit",
+		Usage:        "make an image of a container: its image's layers and what it wrote",
+		ArgsUsage:    "CONTAINER REPOSITORY[:TAG]",
+		OnUsageError: usageError,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "message", Aliases: []string{"m"}, Usage: "a comment for the image's history"},
+			&cli.StringFlag{Name: "author", Aliases: []string{"a"}, Usage: "the author, as \"Name <email>\""},
+			&cli.BoolFlag{Name: "pause", Aliases: []string{"p"}, Value: true, Usage: "pause a running container while its layer is written"},
+		},
+		Action: func(ctx *cli.Context) error {
+			if ctx.NArg() != 2 {
+				return commandFailed(errors.New("commit needs a container and a name: mydocker commit CONTAINER REPOSITORY[:TAG]"))
+			}
+			bar := progressBar(-1, "writing the layer")
+			img, err := container.Commit(ctx.String("root"), ctx.Args().First(), ctx.Args().Get(1), container.CommitOptions{
+				Message: ctx.String("message"), Author: ctx.String("author"), NoPause: !ctx.Bool("pause"), Progress: bar,
+			})
+			finishBar(bar)
+			if err != nil {
+				return commandFailed(err)
+			}
+			fmt.Println(img.ID())
+			return nil
+		},
+	}
+}
+
+func exportCommand() *cli.Command {
+	return &cli.Command{
+		Name:         "export",
+		Usage:        "write a container's filesystem as a tar",
+		ArgsUsage:    "CONTAINER",
+		OnUsageError: usageError,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "the file to write (default: standard output)"},
+		},
+		Action: func(ctx *cli.Context) error {
+			if ctx.NArg() != 1 {
+				return commandFailed(errors.New("export needs one container: mydocker export [-o FILE] CONTAINER"))
+			}
+			out, done, err := outputFile(ctx.String("output"))
+			if err != nil {
+				return commandFailed(err)
+			}
+			bar := progressBar(-1, "exporting")
+			err = container.Export(ctx.String("root"), ctx.Args().First(), out, bar)
+			finishBar(bar)
+			return commandFailed(done(err))
+		},
+	}
+}
+
+// outputFile is -o FILE, written beside its place and renamed into it once
+// whole, or standard output (refused on a terminal, as Docker does).
+func outputFile(path string) (io.Writer, func(error) error, error) {
+	if path == "" {
+		if term.IsTerminal(int(os.Stdout.Fd())) {
+			return nil, nil, errors.New("refusing to write a tar to a terminal: give -o FILE, or redirect the output")
+		}
+		return os.Stdout, func(err error) error { return err }, nil
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-")
+	if err != nil {
+		return nil, nil, err
+	}
+	done := func(err error) error {
+		if closeErr := tmp.Close(); err == nil {
+			err = closeErr
+		}
+		if err == nil {
+			err = os.Rename(tmp.Name(), path)
+		}
+		if err != nil {
+			os.Remove(tmp.Name())
+		}
+		return err
+	}
+	return tmp, done, nil
+}
+
+func saveCommand() *cli.Command {
+	return &cli.Command{
+		Name:         "save",
+		Usage:        "write images as an OCI archive",
+		ArgsUsage:    "IMAGE [IMAGE...]",
+		OnUsageError: usageError,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "the file to write (default: standard output)"},
+		},
+		Action: func(ctx *cli.Context) error {
+			if ctx.NArg() == 0 {
+				return commandFailed(errors.New("save needs at least one image: mydocker save [-o FILE] IMAGE [IMAGE...]"))
+			}
+			out, done, err := outputFile(ctx.String("output"))
+			if err != nil {
+				return commandFailed(err)
+			}
+			bar := progressBar(-1, "saving")
+			err = image.OpenStore(ctx.String("root")).Save(ctx.Args().Slice(), out, bar)
+			finishBar(bar)
+			return commandFailed(done(err))
+		},
+	}
+}
+
+func loadCommand() *cli.Command {
+	return &cli.Command{
+		Name:         "load",
+		Usage:        "read images from an OCI archive",
+		OnUsageError: usageError,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "input", Aliases: []string{"i"}, Usage: "the archive to read (default: standard input)"},
+		},
+		Action: func(ctx *cli.Context) error {
+			var in io.Reader = os.Stdin
+			total := int64(-1)
+			if file := ctx.String("input"); file != "" {
+				f, err := os.Open(file)
+				if err != nil {
+					return commandFailed(err)
+				}
+				defer f.Close()
+				if fi, err := f.Stat(); err == nil {
+					total = fi.Size()
+				}
+				in = f
+			}
+			bar := progressBar(total, "loading")
+			if bar != nil {
+				in = io.TeeReader(in, bar)
+			}
+			names, err := image.OpenStore(ctx.String("root")).LoadArchive(in, nil)
+			finishBar(bar)
+			if err != nil {
+				return commandFailed(err)
+			}
+			for _, n := range names {
+				fmt.Printf("Loaded image: %s\n", n)
+			}
+			return nil
+		},
+	}
+}
+
+func historyCommand() *cli.Command {
+	return &cli.Command{
+		Name:         "history",
+		Usage:        "show how an image was made, newest layer first",
+		ArgsUsage:    "IMAGE",
+		OnUsageError: usageError,
+		Action: func(ctx *cli.Context) error {
+			if ctx.NArg() != 1 {
+				return commandFailed(errors.New("history needs one image: mydocker history IMAGE"))
+			}
+			img, err := image.OpenStore(ctx.String("root")).Find(ctx.Args().First())
+			if err != nil {
+				return commandFailed(err)
+			}
+			out := tabwriter.NewWriter(os.Stdout, 10, 1, 3, ' ', 0)
+			fmt.Fprintln(out, "IMAGE\tCREATED\tCREATED BY\tSIZE\tCOMMENT")
+			for _, h := range historyLines(img) {
+				fmt.Fprintln(out, h)
+			}
+			return out.Flush()
+		},
+	}
+}
+
+// historyLines pairs the config's history entries with the layers they
+// made (an entry marked empty_layer made none), newest first.
+func historyLines(img image.Image) []string {
+	var lines []string
+	layer := 0
+	for i, h := range img.Config.History {
+		size := "0B"
+		if !h.EmptyLayer && layer < len(img.Manifest.Layers) {
+			size = units.HumanSizeWithPrecision(float64(img.Manifest.Layers[layer].Size), 3)
+			layer++
+		}
+		id := "<missing>"
+		if i == len(img.Config.History)-1 {
+			id = img.ID().Encoded()[:12]
+		}
+		created := "unknown"
+		if h.Created != nil {
+			created = units.HumanDuration(time.Since(*h.Created)) + " ago"
+		}
+		lines = append([]string{fmt.Sprintf("%s\t%s\t%s\t%s\t%s", id, created, ellipsis(h.CreatedBy, 45), size, h.Comment)}, lines...)
+	}
+	return lines
 }

@@ -62,7 +62,8 @@ func newApp() *cli.App {
 			runCommand(), execCommand(), psCommand(), logsCommand(), inspectCommand(), topCommand(), attachCommand(),
 			startCommand(), stopCommand(), restartCommand(), killCommand(), waitCommand(), pauseCommand(), unpauseCommand(),
 			rmCommand(), containerCommand(),
-			imagesCommand(), importCommand(), tagCommand(), rmiCommand(),
+			imagesCommand(), importCommand(), commitCommand(), exportCommand(), saveCommand(), loadCommand(),
+			historyCommand(), tagCommand(), rmiCommand(),
 			initCommand(), watchCommand(), reapCommand(),
 		},
 		//book:end

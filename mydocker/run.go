@@ -89,9 +89,15 @@ func configFromFlags(ctx *cli.Context) (container.Config, error) {
 	// 	return container.Config{}, errors.New("run needs an image and a command: mydocker run [OPTIONS] IMAGE CMD [ARG...], such as mydocker run -it busybox sh")
 	// }
 	//book:end
-	//book:add lifecycle
-	if ctx.NArg() < 2 && !(ctx.NArg() == 1 && ctx.String("entrypoint") != "") {
-		return container.Config{}, errors.New("run needs an image and a command: mydocker run [OPTIONS] IMAGE CMD [ARG...], such as mydocker run -it busybox sh")
+	//book:replace lifecycle images
+	// if ctx.NArg() < 2 && !(ctx.NArg() == 1 && ctx.String("entrypoint") != "") {
+	// 	return container.Config{}, errors.New("run needs an image and a command: mydocker run [OPTIONS] IMAGE CMD [ARG...], such as mydocker run -it busybox sh")
+	// }
+	//book:end
+	//book:add images
+	// The command may come from the image (container/imagecfg.go).
+	if ctx.NArg() < 1 {
+		return container.Config{}, errors.New("run needs an image and a command, or an image that has one: mydocker run [OPTIONS] IMAGE [CMD [ARG...]], such as mydocker run -it busybox sh")
 	}
 	//book:end
 	if os.Geteuid() != 0 {

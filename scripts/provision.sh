@@ -44,6 +44,9 @@ APT_PACKAGES=(
 	bubblewrap # bwrap, a minimal sandbox
 	hyperfine  # runs the commands side by side, with statistics
 	jq         # edits runc's config.json, reads hyperfine's results
+	# chapter 11 (images): tools no one here wrote read and write the images
+	skopeo # inspects and copies OCI archives and layouts
+	umoci  # unpacks an OCI layout into a root filesystem
 )
 
 log() { printf '[provision] %s\n' "$*"; }

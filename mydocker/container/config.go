@@ -59,6 +59,11 @@ type Config struct {
 	Restarting bool `json:"-"`
 	Init       bool // --init: a reaper as PID 1, the command its child (reaper.go)
 	//book:end
+	//book:add images
+	// ImageDigest is the manifest of the image the container was created
+	// from: start and commit use that one, whatever its name points to now.
+	ImageDigest string
+	//book:end
 }
 
 //book:add proc

@@ -47,6 +47,9 @@ func (c *Container) createSteps() []step {
 		{"log", c.makeLog},
 		{"attach", c.makeAttachSocket},
 		//book:end
+		//book:add images
+		{"image", c.applyImageDefaults},
+		//book:end
 		//book:add rootfs
 		{"rootfs", c.makeRootfs},
 		//book:end

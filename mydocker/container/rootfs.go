@@ -35,7 +35,17 @@ type rootfsDirs struct {
 // makeRootfs is the create step that gives the container its root
 // filesystem, from its image.
 func (c *Container) makeRootfs() (err error) {
-	c.rootfs, err = prepareRootfs(c.dir, c.StateRoot, c.Image)
+	//book:replace rootfs images
+	// c.rootfs, err = prepareRootfs(c.dir, c.StateRoot, c.Image)
+	//book:end
+	//book:add images
+	// The very image it was created from, even if its name moved on.
+	ref := c.ImageDigest
+	if ref == "" {
+		ref = c.Image
+	}
+	c.rootfs, err = prepareRootfs(c.dir, c.StateRoot, ref)
+	//book:end
 	return err
 }
 

@@ -55,8 +55,19 @@ func LayersDir(stateRoot string) string { return filepath.Join(stateRoot, "layer
 // options must fit in one page (4096 bytes): a full path of 100 bytes per
 // layer would stop at about 40 layers, where images can have 127. Docker
 // keeps the same kind of links, in overlay2/l/.
+//
+// ref is a name, or the digest of a manifest ("sha256:..."): a container
+// records the one it was created from, which stays in the store even
+// once no name leads to it.
 func Layers(stateRoot, ref string) ([]string, error) {
 	s := OpenStore(stateRoot)
+	if d, err := digest.Parse(ref); err == nil {
+		img, err := s.load(v1.Descriptor{MediaType: v1.MediaTypeImageManifest, Digest: d})
+		if err != nil {
+			return nil, err
+		}
+		return s.unpackLayers(img, false)
+	}
 	img, err := s.Find(ref)
 	imported := errors.Is(err, ErrNoSuchImage)
 	if imported {
@@ -65,17 +76,34 @@ func Layers(stateRoot, ref string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.unpackLayers(img, imported)
+}
+
+// FindOrImport finds an image, moving an earlier chapter's archive into
+// the store first if that is where it is.
+func (s Store) FindOrImport(ref string) (Image, error) {
+	img, err := s.Find(ref)
+	if errors.Is(err, ErrNoSuchImage) {
+		return s.importLegacy(ref)
+	}
+	return img, err
+}
+
+// unpackLayers unpacks what is missing of img's layers and returns them
+// for lowerdir, top first.
+func (s Store) unpackLayers(img Image, imported bool) ([]string, error) {
+	stateRoot, ref := filepath.Dir(s.dir), img.Name
 	layers := LayersDir(stateRoot)
 	var lower []string
 	for i, chain := range ChainIDs(img.Config.RootFS.DiffIDs) {
 		dir := filepath.Join(layers, chain.Encoded())
 		if exists(dir) {
 			if !imported { // the import has just unpacked it: nothing to say
-				logrus.Debugf("image %s: layer %s already unpacked", ref, dir)
+				logrus.Debugf("image %s: layer %s was unpacked before", ref, dir)
 			}
 		} else {
 			blob := s.BlobPath(img.Manifest.Layers[i].Digest)
-			if err := unpackLayer(blob, layers, dir); err != nil {
+			if _, err := unpackBlob(blob, layers, img.Config.RootFS.DiffIDs[i], func(digest.Digest) string { return dir }); err != nil {
 				return nil, fmt.Errorf("image %s, layer %d: %w", ref, i+1, err)
 			}
 		}
@@ -132,7 +160,8 @@ func (s Store) Import(r io.Reader, name, createdBy string) (Image, error) {
 	if err != nil {
 		return Image{}, err
 	}
-	diffID, err := unpackNewLayer(s.BlobPath(layer.Digest), LayersDir(filepath.Dir(s.dir)))
+	layers := LayersDir(filepath.Dir(s.dir))
+	diffID, err := unpackBlob(s.BlobPath(layer.Digest), layers, "", func(d digest.Digest) string { return filepath.Join(layers, d.Encoded()) })
 	if err != nil {
 		os.Remove(s.BlobPath(layer.Digest))
 		return Image{}, err
@@ -147,11 +176,14 @@ func (s Store) Import(r io.Reader, name, createdBy string) (Image, error) {
 	return s.AddImage(ref, config, []v1.Descriptor{layer})
 }
 
-// unpackNewLayer unpacks a layer blob as the bottom layer of an image,
-// into layers/DIFFID (its chain ID), and returns the diff_id it hashed
-// on the way: the whole uncompressed stream, end-of-archive padding
-// included.
-func unpackNewLayer(blob, layers string) (digest.Digest, error) {
+// unpackBlob unpacks a layer blob into the directory dirOf names for its
+// diff_id, and returns the diff_id it hashed on the way: the whole
+// uncompressed stream, end-of-archive padding included. With want, the
+// diff_id the image's config gives, a blob that hashes to anything else
+// is refused: the layer directories are keyed by chain IDs computed from
+// the config, and a forged image must not put its files under the name
+// of another image's layer.
+func unpackBlob(blob, layers string, want digest.Digest, dirOf func(digest.Digest) string) (digest.Digest, error) {
 	if err := os.MkdirAll(layers, 0o700); err != nil {
 		return "", fmt.Errorf("creating %s: %w", layers, err)
 	}
@@ -184,7 +216,10 @@ func unpackNewLayer(blob, layers string) (digest.Digest, error) {
 		return "", fmt.Errorf("reading the layer: %w", err)
 	}
 	diffID := digest.NewDigest(digest.SHA256, h)
-	dir := filepath.Join(layers, diffID.Encoded())
+	if want != "" && diffID != want {
+		return "", fmt.Errorf("the layer hashes to %s where the image's config says %s: the image is damaged or forged; remove it", diffID, want)
+	}
+	dir := dirOf(diffID)
 	if exists(dir) {
 		return diffID, nil // the same layer, unpacked before
 	}

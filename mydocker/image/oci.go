@@ -233,6 +233,14 @@ func (s Store) Find(ref string) (Image, error) {
 // ErrNoSuchImage is Find's error when nothing matches.
 var ErrNoSuchImage = errors.New("no such image")
 
+// Load reads the image whose manifest has digest d, named or not.
+func (s Store) Load(d digest.Digest) (Image, error) {
+	if err := d.Validate(); err != nil {
+		return Image{}, fmt.Errorf("image %q: %w", d, err)
+	}
+	return s.load(v1.Descriptor{MediaType: v1.MediaTypeImageManifest, Digest: d})
+}
+
 func (s Store) load(desc v1.Descriptor) (Image, error) {
 	img := Image{Name: desc.Annotations[refAnnotation], Desc: desc}
 	if err := s.readJSON(desc, &img.Manifest); err != nil {

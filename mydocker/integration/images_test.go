@@ -5,10 +5,14 @@ package integration
 import (
 	"archive/tar"
 	"bytes"
+	"encoding/json"
+	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	digest "github.com/opencontainers/go-digest"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
@@ -122,4 +126,241 @@ func TestImportRefusesAnArchiveThatClimbsOut(t *testing.T) {
 	_, err := os.Stat(outside)
 	assert.ErrorIs(t, err, os.ErrNotExist)
 	assert.NotContains(t, e.mydocker("images").stdout, "evil", "no image is named after a refused archive")
+}
+
+// commit makes a layer of what the container wrote: a new file, a file
+// of the image deleted (it stays deleted), a directory replaced (opaque).
+func TestCommitKeepsChangesAndDeletions(t *testing.T) {
+	e := newEnv(t)
+	r := e.mydocker("run", "--keep", "--name", "changer", "-e", "MODE=committed", "-w", "/srv", "--", busyboxCmd, "sh", "-c",
+		"echo new > /new; rm /etc/passwd; rm -r /home; mkdir /home; echo x > /home/only; echo $MODE > /srv/mode")
+	require.Equal(t, 0, r.code, "%s", r)
+	t.Cleanup(func() { e.mydocker("rm", "-f", "changer") })
+	r = e.mydocker("commit", "-m", "a test", "changer", "changed:v1")
+	require.Equal(t, 0, r.code, "%s", r)
+	assert.Regexp(t, `^sha256:[0-9a-f]{64}\n$`, r.stdout)
+
+	r = e.mydocker("run", "--rm", "changed:v1", busyboxCmd, "sh", "-c",
+		"cat /new; ls /etc/passwd 2>&1; ls -a /home; echo $MODE; pwd; ls /bin/busybox")
+	require.Equal(t, 0, r.code, "%s", r)
+	assert.Equal(t, "new\nls: /etc/passwd: No such file or directory\n.\n..\nonly\ncommitted\n/srv\n/bin/busybox\n", r.stdout,
+		"the change, the deletion and the replaced directory; the container's -e and -w are the image's defaults")
+	r = e.mydocker("run", "--rm", "changed:v1")
+	assert.Equal(t, 0, r.code, "the container's command is the image's Cmd\n%s", r)
+	r = e.mydocker("history", "changed:v1")
+	assert.Regexp(t, `^IMAGE +CREATED +CREATED BY +SIZE +COMMENT\n[0-9a-f]{12} .* mydocker commit [0-9a-f]{12}: .* a test\n<missing> `, r.stdout)
+}
+
+// A running container is paused while its layer is written, and runs on.
+func TestCommitOfARunningContainer(t *testing.T) {
+	e := newEnv(t)
+	read := e.counter("busy")
+	r := e.mydocker("commit", "busy", "snapshot")
+	require.Equal(t, 0, r.code, "%s", r)
+	assert.Equal(t, "running false", e.inspect("busy", "{{.State.Status}} {{.State.Paused}}"), "unpaused after")
+	before := read()
+	deadline := time.Now().Add(5 * time.Second)
+	for read() == before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	assert.NotEqual(t, before, read(), "it counts on")
+	r = e.mydocker("run", "--rm", "snapshot", busyboxCmd, "cat", "/tmp/n")
+	require.Equal(t, 0, r.code, "%s", r)
+	assert.Regexp(t, `^\d+\n$`, r.stdout, "the counter's file, as it was at the commit")
+}
+
+// tarNames lists the names in a tar.
+func tarNames(t *testing.T, data []byte) []string {
+	t.Helper()
+	var names []string
+	tr := tar.NewReader(bytes.NewReader(data))
+	for {
+		hdr, err := tr.Next()
+		if err != nil {
+			break
+		}
+		names = append(names, hdr.Name)
+	}
+	return names
+}
+
+func TestExportIsTheMergedFilesystem(t *testing.T) {
+	e := newEnv(t)
+	require.Equal(t, 0, e.mydocker("run", "--keep", "--name", "gone", "--", busyboxCmd, "sh", "-c", "echo new > /new; rm /etc/passwd").code)
+	t.Cleanup(func() { e.mydocker("rm", "-f", "gone") })
+	out := filepath.Join(t.TempDir(), "gone.tar")
+	r := e.mydocker("export", "-o", out, "gone")
+	require.Equal(t, 0, r.code, "%s", r)
+	data, err := os.ReadFile(out)
+	require.NoError(t, err)
+	names := tarNames(t, data)
+	assert.Contains(t, names, "new")
+	assert.Contains(t, names, "bin/busybox")
+	assert.Contains(t, names, "proc/", "the mount point, empty")
+	assert.NotContains(t, names, "etc/passwd", "deleted in the container")
+	for _, n := range names {
+		assert.False(t, strings.HasPrefix(n, "proc/") && n != "proc/", "nothing of /proc: %s", n)
+		assert.False(t, strings.HasPrefix(n, ".wh.") || strings.Contains(n, "/.wh."), "no whiteout in a merged view: %s", n)
+	}
+
+	e.runDetached("--name", "live", "--", busyboxCmd, "sh", "-c", "echo live > /live; exec "+busyboxCmd+" sleep 1000")
+	e.waitForFile("live", "/live")
+	r = e.mydocker("export", "-o", out, "live")
+	require.Equal(t, 0, r.code, "%s", r)
+	data, err = os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Contains(t, tarNames(t, data), "live", "a running container too")
+	assert.Equal(t, "running false", e.inspect("live", "{{.State.Status}} {{.State.Paused}}"))
+}
+
+// waitForFile waits until a running container has a file.
+func (e *env) waitForFile(ref, name string) {
+	e.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for e.mydocker("exec", ref, busyboxCmd, "test", "-e", name).code != 0 {
+		require.True(e.t, time.Now().Before(deadline), "%s never appeared in %s", name, ref)
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestSaveAndLoad(t *testing.T) {
+	e := newEnv(t)
+	require.Equal(t, 0, e.mydocker("run", "--keep", "--name", "maker", "--", busyboxCmd, "sh", "-c", "echo saved > /saved").code)
+	t.Cleanup(func() { e.mydocker("rm", "-f", "maker") })
+	require.Equal(t, 0, e.mydocker("commit", "maker", "saved:v1").code)
+	archive := filepath.Join(t.TempDir(), "saved.tar")
+	r := e.mydocker("save", "-o", archive, "saved:v1")
+	require.Equal(t, 0, r.code, "%s", r)
+	require.Equal(t, 0, e.mydocker("rm", "maker").code)
+	require.Equal(t, 0, e.mydocker("rmi", "saved:v1").code)
+
+	r = e.mydocker("load", "-i", archive)
+	require.Equal(t, 0, r.code, "%s", r)
+	assert.Equal(t, "Loaded image: saved:v1\n", r.stdout)
+	r = e.mydocker("run", "--rm", "saved:v1", busyboxCmd, "cat", "/saved")
+	assert.Equal(t, "saved\n", r.stdout, "%s", r)
+
+	// One byte changed in a blob: refused, and nothing named.
+	data, err := os.ReadFile(archive)
+	require.NoError(t, err)
+	i := bytes.LastIndex(data, []byte("saved\n"))
+	require.Positive(t, i)
+	data[i] = 'S'
+	require.Equal(t, 0, e.mydocker("rmi", "saved:v1").code)
+	require.NoError(t, os.WriteFile(archive, data, 0o600))
+	r = e.mydocker("load", "-i", archive)
+	assert.Equal(t, 1, r.code, "%s", r)
+	assert.Contains(t, r.stderr, "the archive is damaged")
+	assert.NotContains(t, e.mydocker("images").stdout, "saved")
+}
+
+// An image's defaults, and how run's flags combine with them, as in Docker.
+func TestImageDefaults(t *testing.T) {
+	e := newEnv(t)
+	store := image.OpenStore(e.root)
+	base, err := os.Open(testImage)
+	require.NoError(t, err)
+	defer base.Close()
+	layer, err := store.WriteBlob(base, v1.MediaTypeImageLayer)
+	require.NoError(t, err)
+	config := v1.Image{RootFS: v1.RootFS{Type: "layers", DiffIDs: []digest.Digest{layer.Digest}}}
+	config.Config.Entrypoint = []string{busyboxCmd, "echo", "from-entrypoint"}
+	config.Config.Cmd = []string{"from-cmd"}
+	config.Config.Env = []string{"PATH=/bin", "FROM=image"}
+	config.Config.WorkingDir = "/tmp"
+	_, err = store.AddImage("defaults:latest", config, []v1.Descriptor{layer})
+	require.NoError(t, err)
+
+	r := e.mydocker("run", "--rm", "defaults")
+	assert.Equal(t, "from-entrypoint from-cmd\n", r.stdout, "Entrypoint, then Cmd\n%s", r)
+	r = e.mydocker("run", "--rm", "defaults", "given")
+	assert.Equal(t, "from-entrypoint given\n", r.stdout, "the arguments replace Cmd\n%s", r)
+	r = e.mydocker("run", "--rm", "-e", "FROM=flag", "--entrypoint", busyboxCmd, "defaults", "sh", "-c", "echo $FROM $PATH; pwd")
+	assert.Equal(t, "flag /bin\n/tmp\n", r.stdout, "--entrypoint replaces both; -e wins over the image's Env\n%s", r)
+}
+
+// needTool finds a tool the test reads mydocker's images with; CI has
+// them all (scripts/provision.sh), a reader's machine may not.
+func needTool(t *testing.T, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is missing: scripts/provision.sh installs it", name)
+		}
+		t.Skipf("%s is not installed (scripts/provision.sh installs it)", name)
+	}
+	return path
+}
+
+func runTool(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(needTool(t, name), args...).CombinedOutput()
+	require.NoError(t, err, "%s %s\n%s", name, strings.Join(args, " "), out)
+	return string(out)
+}
+
+// treeOf lists the names below dir, "/"-terminated for directories.
+func treeOf(t *testing.T, dir string) []string {
+	t.Helper()
+	var names []string
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == dir {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if d.IsDir() {
+			rel += "/"
+		}
+		names = append(names, rel)
+		return nil
+	}))
+	return names
+}
+
+// Tools no one here wrote read mydocker's images, and mydocker reads
+// theirs: skopeo inspects and copies an archive of `save`, umoci unpacks
+// it to the same tree as `export`, and an archive made by skopeo loads
+// and runs.
+func TestImagesInteroperateWithSkopeoAndUmoci(t *testing.T) {
+	needTool(t, "skopeo")
+	needTool(t, "umoci")
+	e := newEnv(t)
+	require.Equal(t, 0, e.mydocker("run", "--keep", "--name", "maker", "--", busyboxCmd, "sh", "-c",
+		"echo made > /made; rm /etc/passwd; rm -r /home; mkdir /home; echo x > /home/only").code)
+	t.Cleanup(func() { e.mydocker("rm", "-f", "maker") })
+	require.Equal(t, 0, e.mydocker("commit", "maker", "made:v1").code)
+	work := t.TempDir()
+	archive := filepath.Join(work, "made.tar")
+	require.Equal(t, 0, e.mydocker("save", "-o", archive, "made:v1").code)
+
+	var inspected struct {
+		Architecture string
+		Layers       []string
+	}
+	require.NoError(t, json.Unmarshal([]byte(runTool(t, "skopeo", "inspect", "oci-archive:"+archive)), &inspected))
+	assert.Len(t, inspected.Layers, 2, "the image's layer and the commit's")
+
+	layout := filepath.Join(work, "layout")
+	runTool(t, "skopeo", "copy", "oci-archive:"+archive, "oci:"+layout+":made")
+	bundle := filepath.Join(work, "bundle")
+	runTool(t, "umoci", "unpack", "--image", layout+":made", bundle)
+	exported := filepath.Join(work, "exported")
+	require.NoError(t, os.Mkdir(exported, 0o755))
+	require.Equal(t, 0, e.mydocker("run", "--keep", "--name", "view", "made:v1", "true").code)
+	t.Cleanup(func() { e.mydocker("rm", "-f", "view") })
+	tarball := filepath.Join(work, "view.tar")
+	require.Equal(t, 0, e.mydocker("export", "-o", tarball, "view").code)
+	out, err := exec.Command("tar", "-xf", tarball, "-C", exported).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Equal(t, treeOf(t, exported), treeOf(t, filepath.Join(bundle, "rootfs")), "umoci's tree is export's")
+	assert.NoFileExists(t, filepath.Join(bundle, "rootfs", "etc", "passwd"), "umoci honours the whiteout")
+
+	back := filepath.Join(work, "back.tar")
+	runTool(t, "skopeo", "copy", "oci:"+layout+":made", "oci-archive:"+back+":back:v2")
+	r := e.mydocker("load", "-i", back)
+	require.Equal(t, 0, r.code, "%s", r)
+	assert.Equal(t, "Loaded image: back:v2\n", r.stdout)
+	r = e.mydocker("run", "--rm", "back:v2", busyboxCmd, "sh", "-c", "cat /made; ls /home")
+	assert.Equal(t, "made\nonly\n", r.stdout, "%s", r)
 }

@@ -35,6 +35,9 @@ var createSteps = []string{
 	"log",
 	"attach",
 	//book:end
+	//book:add images
+	"image",
+	//book:end
 	//book:add rootfs
 	"rootfs",
 	//book:end

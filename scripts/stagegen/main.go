@@ -10,6 +10,7 @@
 //	go run ./scripts/stagegen diff SLUG             diff the previous chapter's stage against SLUG's
 //	go run ./scripts/stagegen chapters [--written | --tested]  list chapter slugs
 //	go run ./scripts/stagegen prev SLUG             print the previous chapter's slug
+//	go run ./scripts/stagegen owntests SLUG         a -run pattern of the integration tests chapter SLUG adds
 //	go run ./scripts/stagegen readme                rewrite the chapter table in README.md
 //	go run ./scripts/stagegen snippets [--fix]      check (or rewrite) the code snippets in chapter texts
 //	go run ./scripts/stagegen lab SLUG [-o DIR]     write a lab workspace (default build/labs/SLUG)
@@ -22,6 +23,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/mydocker-book/mydocker/chapters"
 	"github.com/mydocker-book/mydocker/labs"
@@ -36,6 +38,8 @@ const usage = `usage: go run ./scripts/stagegen COMMAND (from the repository roo
                         print the chapter slugs, one per line: all, the written ones,
                         or those whose stage is tested (written or code)
   prev SLUG             print the previous chapter's slug (nothing for the first)
+  owntests SLUG         print a go test -run pattern of the integration tests in the
+                        files chapter SLUG adds (//book:file SLUG), "^$" for none
   readme                rewrite the chapter table in README.md
   snippets [--fix]      check the code snippets in chapter texts (--fix rewrites them)
   lab SLUG [-o DIR] [-part PART] [-reset]
@@ -117,6 +121,16 @@ func run(b book, args []string, out, warn io.Writer) error {
 		prev, err := b.previous(slug)
 		if err == nil && prev != "" {
 			fmt.Fprintln(out, prev)
+		}
+		return err
+	case "owntests":
+		slug, err := oneSlug(cmd, args)
+		if err != nil {
+			return err
+		}
+		pattern, err := ownTests(b.root, slug)
+		if err == nil {
+			fmt.Fprintln(out, pattern)
 		}
 		return err
 	case "readme":
@@ -325,4 +339,35 @@ func problems(errs []error) error {
 		return nil
 	}
 	return fmt.Errorf("%w\n%d problem(s) found", errors.Join(errs...), len(errs))
+}
+
+// ownTests is a -run pattern that matches the integration tests of the
+// files chapter slug adds. make test runs only those on the stages before
+// the last: every earlier chapter's tests run again on the last stage,
+// which holds all of their code, and running them on every stage between
+// would take the time of the whole suite once per chapter.
+func ownTests(root, slug string) (string, error) {
+	files, err := filepath.Glob(filepath.Join(root, "mydocker", "integration", "*_test.go"))
+	if err != nil {
+		return "", err
+	}
+	var names []string
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return "", err
+		}
+		if first, _, _ := strings.Cut(string(data), "\n"); strings.TrimSpace(first) != "//book:file "+slug {
+			continue
+		}
+		for _, m := range testFunc.FindAllStringSubmatch(string(data), -1) {
+			if m[1] != "TestMain" {
+				names = append(names, m[1])
+			}
+		}
+	}
+	if len(names) == 0 {
+		return "^$", nil
+	}
+	return "^(" + strings.Join(names, "|") + ")$", nil
 }

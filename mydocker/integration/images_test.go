@@ -18,6 +18,7 @@ import (
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 
 	"github.com/mydocker-book/mydocker/mydocker/image"
 )
@@ -363,4 +364,56 @@ func TestImagesInteroperateWithSkopeoAndUmoci(t *testing.T) {
 	assert.Equal(t, "Loaded image: back:v2\n", r.stdout)
 	r = e.mydocker("run", "--rm", "back:v2", busyboxCmd, "sh", "-c", "cat /made; ls /home")
 	assert.Equal(t, "made\nonly\n", r.stdout, "%s", r)
+}
+
+// What a malicious archive tries, each imported on its own: a file
+// written through an absolute symlink, a hard link to a host file (both
+// refused), a device node (skipped). Nothing lands outside the store.
+func TestImportedTricksStayInside(t *testing.T) {
+	e := newEnv(t)
+	victim := filepath.Join(t.TempDir(), "victim")
+	require.NoError(t, os.WriteFile(victim, []byte("host"), 0o600))
+	tricks := []struct {
+		name    string
+		entries []*tar.Header
+		refusal string // "" when the import succeeds
+	}{
+		{"through-symlink", []*tar.Header{
+			{Name: "abs", Typeflag: tar.TypeSymlink, Linkname: filepath.Dir(victim), Mode: 0o777},
+			{Name: "abs/victim", Typeflag: tar.TypeReg, Mode: 0o644, Size: 5},
+		}, "path escapes"},
+		{"hard-link-out", []*tar.Header{{Name: "hard", Typeflag: tar.TypeLink, Linkname: victim, Mode: 0o644}}, "hard"},
+		{"device", []*tar.Header{{Name: "disk", Typeflag: tar.TypeBlock, Devmajor: 8, Devminor: 0, Mode: 0o666}}, ""},
+	}
+	for _, trick := range tricks {
+		var buf bytes.Buffer
+		tw := tar.NewWriter(&buf)
+		for _, h := range trick.entries {
+			require.NoError(t, tw.WriteHeader(h))
+			if h.Size > 0 {
+				_, _ = tw.Write([]byte("owned"))
+			}
+		}
+		require.NoError(t, tw.Close())
+		tarball := filepath.Join(t.TempDir(), trick.name+".tar")
+		require.NoError(t, os.WriteFile(tarball, buf.Bytes(), 0o644))
+		r := e.mydocker("import", tarball, trick.name)
+		if trick.refusal != "" {
+			assert.Equal(t, 1, r.code, "%s", r)
+			assert.Contains(t, r.stderr, trick.refusal, "%s", r)
+			continue
+		}
+		assert.Equal(t, 0, r.code, "%s", r)
+	}
+	data, err := os.ReadFile(victim)
+	require.NoError(t, err)
+	assert.Equal(t, "host", string(data), "the host's file is untouched")
+	var st unix.Stat_t
+	require.NoError(t, unix.Stat(victim, &st))
+	assert.Equal(t, uint64(1), uint64(st.Nlink), "and has no second name")
+	blocks, _ := filepath.Glob(filepath.Join(e.root, "layers", "*", "disk"))
+	assert.Empty(t, blocks, "no device node from an image")
+	images := e.mydocker("images").stdout
+	assert.NotContains(t, images, "through-symlink")
+	assert.NotContains(t, images, "hard-link-out")
 }

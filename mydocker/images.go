@@ -158,10 +158,30 @@ func removeImages(ctx *cli.Context) error {
 			failed = true
 		}
 	}
+	if err := collectGarbage(ctx.String("root"), store); err != nil {
+		fmt.Fprintf(os.Stderr, "mydocker: %v\n", err)
+		failed = true
+	}
 	if failed {
 		return silentExit(1)
 	}
 	return nil
+}
+
+// collectGarbage removes the blobs and layers that no image needs any
+// more, as Docker does when an image loses its last name. While a
+// container is being created it removes nothing: that container's image
+// is not on record yet.
+func collectGarbage(stateRoot string, store image.Store) error {
+	inUse, creating, err := container.ImagesInUse(stateRoot)
+	if err != nil || creating {
+		return err
+	}
+	removed, err := store.GC(inUse)
+	for _, d := range removed {
+		fmt.Printf("Deleted: %s\n", d)
+	}
+	return err
 }
 
 func removeImage(store image.Store, records []container.Record, ref string, force bool) error {

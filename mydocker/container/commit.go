@@ -111,3 +111,23 @@ func committedEnv(cfg Config) []string {
 	}
 	return env
 }
+
+// ImagesInUse returns the images (manifest digests) of every container,
+// and whether a container is being created, whose image may be in use
+// without a record that says so yet.
+func ImagesInUse(stateRoot string) (inUse []digest.Digest, creating bool, err error) {
+	ids, err := state.IDs(stateRoot)
+	if err != nil {
+		return nil, false, err
+	}
+	for _, id := range ids {
+		r, err := readRecord(stateRoot, id)
+		switch {
+		case err != nil:
+			creating = true
+		case r.ImageDigest != "":
+			inUse = append(inUse, digest.Digest(r.ImageDigest))
+		}
+	}
+	return inUse, creating, nil
+}

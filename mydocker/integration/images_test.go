@@ -417,3 +417,38 @@ func TestImportedTricksStayInside(t *testing.T) {
 	assert.NotContains(t, images, "through-symlink")
 	assert.NotContains(t, images, "hard-link-out")
 }
+
+// rmi of an image's last name removes its blobs and layers, unless a
+// container still uses it: then only the name goes (-f), and the
+// container starts again on the very same image.
+func TestRmiRemovesWhatNoImageNeeds(t *testing.T) {
+	e := newEnv(t)
+	require.Equal(t, 0, e.mydocker("run", "--keep", "--name", "maker", "--", busyboxCmd, "sh", "-c", "echo big > /big").code)
+	t.Cleanup(func() { e.mydocker("rm", "-f", "maker", "user") })
+	require.Equal(t, 0, e.mydocker("commit", "maker", "big:v1").code)
+	layers := func() int { l, _ := filepath.Glob(filepath.Join(e.root, "layers", "[0-9a-f]*")); return len(l) }
+	blobs := func() int {
+		b, _ := filepath.Glob(filepath.Join(e.root, "images", "blobs", "sha256", "[0-9a-f]*"))
+		return len(b)
+	}
+	before, beforeBlobs := layers(), blobs()
+
+	require.Equal(t, 0, e.mydocker("run", "--keep", "--name", "user", "big:v1", busyboxCmd, "cat", "/big").code)
+	assert.Equal(t, before+1, layers(), "the commit's layer, unpacked by the run")
+	r := e.mydocker("rmi", "big:v1")
+	assert.Equal(t, 1, r.code, "container user uses it\n%s", r)
+	r = e.mydocker("rmi", "-f", "big:v1")
+	require.Equal(t, 0, r.code, "%s", r)
+	assert.Equal(t, "Untagged: big:v1\n", r.stdout, "the name only: a container uses the image")
+	r = e.mydocker("start", "-a", "user")
+	assert.Equal(t, "big\n", r.stdout, "it starts again on its image\n%s", r)
+
+	require.Equal(t, 0, e.mydocker("rm", "user").code)
+	require.Equal(t, 0, e.mydocker("tag", testImageName, "spare").code)
+	r = e.mydocker("rmi", "spare")
+	require.Equal(t, 0, r.code, "%s", r)
+	assert.Regexp(t, `^Untagged: spare:latest\nDeleted: sha256:[0-9a-f]{64}\n$`, r.stdout,
+		"spare was one more name of the test image, which stays; the unnamed image no container uses goes")
+	assert.Equal(t, before, layers(), "its unpacked layer too")
+	assert.Equal(t, beforeBlobs-3, blobs(), "its manifest, config and layer")
+}

@@ -253,6 +253,17 @@ func TestSaveAndLoad(t *testing.T) {
 	assert.Equal(t, 1, r.code, "%s", r)
 	assert.Contains(t, r.stderr, "the archive is damaged")
 	assert.NotContains(t, e.mydocker("images").stdout, "saved")
+
+	// docker save before Docker 25: its own format, refused with what to do.
+	var old bytes.Buffer
+	tw := tar.NewWriter(&old)
+	require.NoError(t, tw.WriteHeader(&tar.Header{Name: "manifest.json", Mode: 0o644, Size: 2, Typeflag: tar.TypeReg}))
+	_, _ = tw.Write([]byte("[]"))
+	require.NoError(t, tw.Close())
+	require.NoError(t, os.WriteFile(archive, old.Bytes(), 0o600))
+	r = e.mydocker("load", "-i", archive)
+	assert.Equal(t, 1, r.code, "%s", r)
+	assert.Contains(t, r.stderr, "skopeo copy docker-archive:FILE oci-archive:OUT:NAME")
 }
 
 // An image's defaults, and how run's flags combine with them, as in Docker.

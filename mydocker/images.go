@@ -239,7 +239,7 @@ func commitCommand() *cli.Command {
 			if ctx.NArg() != 2 {
 				return commandFailed(errors.New("commit needs a container and a name: mydocker commit CONTAINER REPOSITORY[:TAG]"))
 			}
-			bar := progressBar(-1, "writing the layer")
+			bar := progressBar("writing the layer")
 			img, err := container.Commit(ctx.String("root"), ctx.Args().First(), ctx.Args().Get(1), container.CommitOptions{
 				Message: ctx.String("message"), Author: ctx.String("author"), NoPause: !ctx.Bool("pause"), Progress: bar,
 			})
@@ -270,7 +270,7 @@ func exportCommand() *cli.Command {
 			if err != nil {
 				return commandFailed(err)
 			}
-			bar := progressBar(-1, "exporting")
+			bar := progressBar("exporting")
 			err = container.Export(ctx.String("root"), ctx.Args().First(), out, bar)
 			finishBar(bar)
 			return commandFailed(done(err))
@@ -323,7 +323,7 @@ func saveCommand() *cli.Command {
 			if err != nil {
 				return commandFailed(err)
 			}
-			bar := progressBar(-1, "saving")
+			bar := progressBar("saving")
 			err = image.OpenStore(ctx.String("root")).Save(ctx.Args().Slice(), out, bar)
 			finishBar(bar)
 			return commandFailed(done(err))
@@ -341,19 +341,15 @@ func loadCommand() *cli.Command {
 		},
 		Action: func(ctx *cli.Context) error {
 			var in io.Reader = os.Stdin
-			total := int64(-1)
 			if file := ctx.String("input"); file != "" {
 				f, err := os.Open(file)
 				if err != nil {
 					return commandFailed(err)
 				}
 				defer f.Close()
-				if fi, err := f.Stat(); err == nil {
-					total = fi.Size()
-				}
 				in = f
 			}
-			bar := progressBar(total, "loading")
+			bar := progressBar("loading")
 			if bar != nil {
 				in = io.TeeReader(in, bar)
 			}

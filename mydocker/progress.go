@@ -3,32 +3,48 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
+	"time"
 
-	"github.com/schollz/progressbar/v3"
+	units "github.com/docker/go-units"
 	"golang.org/x/term"
 )
 
-// progressBar shows long work (a layer written or read) on a terminal, as
-// a bar of bytes, or a count when the total is unknown (-1); on anything
-// else, a pipe or a log file, it shows nothing and returns nil.
-func progressBar(total int64, what string) io.Writer {
+// progress shows long work (a layer written or read) on a terminal: one
+// line, redrawn at most ten times a second, with the bytes done so far.
+// (A progress-bar library would do it with more style, but its package
+// initialisers cost every mydocker process, the idle watcher of each
+// detached container included, about 600 kB of memory: see
+// docs/performance.md.)
+type progress struct {
+	what  string
+	done  int64
+	drawn time.Time
+}
+
+// progressBar returns a progress line for what on standard error if it
+// is a terminal, and nil (nothing shown) on a pipe or a log file.
+func progressBar(what string) io.Writer {
 	if !term.IsTerminal(int(os.Stderr.Fd())) {
 		return nil
 	}
-	return progressbar.NewOptions64(total,
-		progressbar.OptionSetDescription(what),
-		progressbar.OptionSetWriter(os.Stderr),
-		progressbar.OptionShowBytes(true),
-		progressbar.OptionThrottle(100_000_000), // 0.1 s between redraws
-		progressbar.OptionClearOnFinish(),
-	)
+	return &progress{what: what}
 }
 
-// finishBar clears the bar, if there is one.
+func (p *progress) Write(b []byte) (int, error) {
+	p.done += int64(len(b))
+	if time.Since(p.drawn) >= 100*time.Millisecond {
+		p.drawn = time.Now()
+		fmt.Fprintf(os.Stderr, "\r%s: %s", p.what, units.HumanSize(float64(p.done)))
+	}
+	return len(b), nil
+}
+
+// finishBar erases the line, if there is one.
 func finishBar(w io.Writer) {
-	if bar, ok := w.(*progressbar.ProgressBar); ok {
-		_ = bar.Finish()
+	if _, ok := w.(*progress); ok {
+		fmt.Fprint(os.Stderr, "\r\033[K")
 	}
 }

@@ -47,12 +47,25 @@ func (s Store) Dir() string { return s.dir }
 // oci:DIR:NAME` and containerd's exports do.
 const refAnnotation = v1.AnnotationRefName
 
-// reference is a repository and a tag: Docker's lowercase path components
-// separated by slashes, and a tag of letters, digits, _ . and -.
-var (
-	repositoryRule = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
-	tagRule        = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
-)
+// A reference is a repository and a tag: Docker's lowercase path
+// components separated by slashes, and a tag of up to 128 letters,
+// digits, _ . and -, not starting with . or -.
+var repositoryRule = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
+
+// validTag checks a tag by hand: as a regular expression, its length
+// limit ({0,127}) compiles into 127 copies of a character class, 130 kB
+// that every mydocker process would build at start-up.
+func validTag(tag string) bool {
+	if tag == "" || len(tag) > 128 || tag[0] == '.' || tag[0] == '-' {
+		return false
+	}
+	for _, c := range tag {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // ParseReference reads REPOSITORY[:TAG] and returns it with its tag,
 // latest when none is given, as Docker names images.
@@ -61,7 +74,7 @@ func ParseReference(name string) (string, error) {
 	if i := strings.LastIndex(name, ":"); i > strings.LastIndex(name, "/") {
 		repo, tag = name[:i], name[i+1:]
 	}
-	if !repositoryRule.MatchString(repo) || !tagRule.MatchString(tag) {
+	if !repositoryRule.MatchString(repo) || !validTag(tag) {
 		return "", fmt.Errorf("invalid image name %q: use REPOSITORY[:TAG] in lowercase, such as busybox or busybox:1.36", name)
 	}
 	return repo + ":" + tag, nil

@@ -10,6 +10,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
 )
 
 // GC removes what no image needs any more: the blobs that no named image
@@ -67,9 +68,13 @@ func (s Store) removeUnusedBlobs(keep map[digest.Digest]bool) []digest.Digest {
 	entries, _ := os.ReadDir(dir)
 	var manifests []digest.Digest
 	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".writing-") {
+			removeIfAbandoned(filepath.Join(dir, e.Name()))
+			continue
+		}
 		d := digest.NewDigestFromEncoded(digest.SHA256, e.Name())
 		if strings.HasPrefix(e.Name(), ".") || d.Validate() != nil || keep[d] {
-			continue // a blob being written, or one still needed
+			continue // one still needed
 		}
 		var m v1.Manifest
 		if s.readJSON(v1.Descriptor{Digest: d}, &m) == nil && m.MediaType == v1.MediaTypeImageManifest {
@@ -102,5 +107,20 @@ func removeUnusedLayers(layers string, keep map[string]bool) {
 		if _, err := os.Stat(link); err != nil { // it leads nowhere now
 			_ = os.Remove(link)
 		}
+	}
+}
+
+// removeIfAbandoned removes a blob being written if no one writes it any
+// more: its writer holds a lock on it, which the kernel drops when the
+// writer dies.
+func removeIfAbandoned(path string) {
+	f, err := os.Open(path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) == nil {
+		logrus.Debugf("removing %s: its writer was killed", path)
+		_ = os.Remove(path)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sys/unix"
 )
 
 // The image store is an OCI image layout in images/ of the state root,
@@ -162,6 +163,12 @@ func (s Store) WriteBlob(r io.Reader, mediaType string) (v1.Descriptor, error) {
 		return v1.Descriptor{}, fmt.Errorf("writing a blob: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // gone once renamed
+	// Locked while it is written: GC removes a .writing- file that no one
+	// holds, what a killed commit or load left.
+	if err := unix.Flock(int(tmp.Fd()), unix.LOCK_EX); err != nil {
+		tmp.Close()
+		return v1.Descriptor{}, fmt.Errorf("writing a blob: %w", err)
+	}
 	h := sha256.New()
 	size, err := io.Copy(io.MultiWriter(tmp, h), r)
 	if err == nil {

@@ -146,3 +146,28 @@ func TestLegacyArchiveIsImportedOnce(t *testing.T) {
 	_, err = Layers(stateRoot, "missing")
 	assert.ErrorContains(t, err, "mydocker import FILE missing")
 }
+
+// A blob that a killed writer left half written goes at the next GC; one
+// still being written (its file locked) stays.
+func TestGCRemovesAbandonedWrites(t *testing.T) {
+	stateRoot := t.TempDir()
+	s := OpenStore(stateRoot)
+	_, err := s.Import(archive(t, fileEntry("f", 0o644, "x")), "kept", "test")
+	require.NoError(t, err)
+	dir := filepath.Join(s.Dir(), "blobs", "sha256")
+	abandoned, busy := filepath.Join(dir, ".writing-1"), filepath.Join(dir, ".writing-2")
+	require.NoError(t, os.WriteFile(abandoned, []byte("half"), 0o600))
+	require.NoError(t, os.WriteFile(busy, []byte("half"), 0o600))
+	f, err := os.Open(busy)
+	require.NoError(t, err)
+	defer f.Close()
+	require.NoError(t, unix.Flock(int(f.Fd()), unix.LOCK_EX))
+
+	removed, err := s.GC(nil)
+	require.NoError(t, err)
+	assert.Empty(t, removed, "the named image stays")
+	assert.NoFileExists(t, abandoned)
+	assert.FileExists(t, busy)
+	_, err = s.Find("kept")
+	assert.NoError(t, err)
+}

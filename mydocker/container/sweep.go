@@ -57,6 +57,9 @@ func (c *Container) sweepDeadContainers() error {
 		logrus.Warnf("%v", err)
 	}
 	//book:end
+	//book:add images
+	image.RemoveAbandonedWrites(c.StateRoot)
+	//book:end
 	return nil
 }
 

@@ -110,6 +110,16 @@ func removeUnusedLayers(layers string, keep map[string]bool) {
 	}
 }
 
+// RemoveAbandonedWrites removes the blobs that killed commits, imports
+// and loads left half written: every run's sweep calls it.
+func RemoveAbandonedWrites(stateRoot string) {
+	dir := filepath.Join(OpenStore(stateRoot).Dir(), v1.ImageBlobsDir, "sha256")
+	stale, _ := filepath.Glob(filepath.Join(dir, ".writing-*"))
+	for _, path := range stale {
+		removeIfAbandoned(path)
+	}
+}
+
 // removeIfAbandoned removes a blob being written if no one writes it any
 // more: its writer holds a lock on it, which the kernel drops when the
 // writer dies.

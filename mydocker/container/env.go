@@ -20,14 +20,15 @@ import (
 // docker command does. Values are bytes: nothing is trimmed or unquoted
 // after the first "=".
 func ParseEnv(values, files []string, lookup func(string) (string, bool)) ([]string, error) {
-	var env []string
+	var env, fromFiles []string
 	for _, path := range files {
 		lines, err := readEnvFile(path)
 		if err != nil {
 			return nil, err
 		}
-		values = append(lines, values...)
+		fromFiles = append(fromFiles, lines...)
 	}
+	values = append(fromFiles, values...)
 	for _, v := range values {
 		kv, ok, err := envEntry(v, lookup)
 		if err != nil {

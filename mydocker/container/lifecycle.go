@@ -5,6 +5,7 @@ package container
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -55,17 +56,29 @@ func Kill(stateRoot, ref string, sig unix.Signal) error {
 }
 
 // signalContainer sends sig to the init, then thaws a paused container
-// if sig is SIGKILL: on cgroup v1 a frozen task does not die until it
-// is thawed (v2 kills frozen tasks, and thawing costs nothing there).
-// Any other signal stays pending until unpause, as in Docker.
+// when the signal is meant to end it, as Docker does: SIGKILL (on cgroup
+// v1 a frozen task does not die until it is thawed; v2 kills frozen
+// tasks, and the thaw costs nothing there), the container's stop signal
+// (its handler must run), and any signal for a container without a
+// --stop-signal. Another signal stays pending until unpause.
 func signalContainer(r Record, sig unix.Signal) error {
 	if err := signalInit(r.State, sig); err != nil {
 		return err
 	}
-	if sig == unix.SIGKILL && r.Paused {
+	if r.Paused && endsContainer(r.Config, sig) {
 		return thaw(r.State)
 	}
 	return nil
+}
+
+// endsContainer tells whether sig is one that Docker thaws a paused
+// container for.
+func endsContainer(cfg Config, sig unix.Signal) bool {
+	if sig == unix.SIGKILL || cfg.StopSignal == "" {
+		return true
+	}
+	stop, err := ParseSignal(cfg.StopSignal)
+	return err == nil && stop == sig
 }
 
 // Stop asks the container to stop with sig (its --stop-signal, SIGTERM by
@@ -179,7 +192,12 @@ func thaw(st state.State) error {
 	if err != nil {
 		return err
 	}
-	return cg.Thaw()
+	// A thaw that lets a killed container die races with its watcher,
+	// which removes the cgroup once the container is gone: done, then.
+	if err := cg.Thaw(); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
 // isPaused tells whether a running container's cgroup is frozen: the

@@ -3,6 +3,8 @@
 package container
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -40,6 +42,14 @@ func TestParseEnv(t *testing.T) {
 	env, err := ParseEnv([]string{"A=1", "SET", "UNSET", "B=x=y", "C="}, nil, lookup)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"A=1", "SET=from caller", "B=x=y", "C="}, env)
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	require.NoError(t, os.WriteFile(a, []byte("X=from-a\nA=1\n"), 0o600))
+	require.NoError(t, os.WriteFile(b, []byte("# b\nX=from-b\n"), 0o600))
+	env, err = ParseEnv([]string{"A=flag"}, []string{a, b}, lookup)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"X=from-a", "A=1", "X=from-b", "A=flag"}, env, "files in order, then -e: the later wins once merged")
+	assert.Equal(t, []string{"X=from-b", "A=flag"}, mergeEnv(nil, env))
 	_, err = ParseEnv([]string{"=v"}, nil, lookup)
 	assert.Error(t, err)
 	assert.Equal(t, []string{"PATH=/bin", "HOME=/root", "NEW=1"}, mergeEnv([]string{"PATH=/usr/bin", "HOME=/root"}, []string{"NEW=1", "PATH=/bin"}))

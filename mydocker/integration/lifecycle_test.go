@@ -512,3 +512,17 @@ func TestSIGKILLDuringStartStopAndPause(t *testing.T) {
 	t.Logf("lines written by the starts that got that far: %s", strings.TrimSpace(r.stdout))
 	assert.NotEqual(t, "1\n", r.stdout, "the layer kept every start's line")
 }
+
+// As Docker does, stop thaws a paused container after its stop signal:
+// the handler runs, and stop need not wait out the grace period.
+func TestStopOfAPausedContainerLetsItsHandlerRun(t *testing.T) {
+	e := newEnv(t)
+	e.runDetached(append([]string{"--name", "sleepy", "--"}, trapping("TERM", "echo bye; exit 7")...)...)
+	e.waitForLog("sleepy", "ready")
+	require.Equal(t, 0, e.mydocker("pause", "sleepy").code)
+	r, took := e.timed("stop", "-t", "10", "sleepy")
+	require.Equal(t, 0, r.code, "%s", r)
+	assert.Less(t, took, 5*time.Second, "the handler ran once thawed")
+	assert.Equal(t, "7", e.inspect("sleepy", "{{.State.ExitCode}}"))
+	assert.Contains(t, e.mydocker("logs", "sleepy").stdout, "bye\n")
+}

@@ -198,6 +198,7 @@ func TestRemoveOnExit(t *testing.T) {
 }
 
 func TestFindingContainers(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
 	e := newEnv(t)
 	var ids []string
 	for range 20 {
@@ -224,6 +225,7 @@ func TestFindingContainers(t *testing.T) {
 }
 
 func TestParallelRunsAndReaders(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
 	e := newEnv(t)
 	stop := make(chan struct{})
 	var readers sync.WaitGroup
@@ -301,6 +303,7 @@ func TestAKilledMonitorLeavesARecordTheNextCommandSettles(t *testing.T) {
 }
 
 func TestRemoveNeverKillsAProcessThatReusedThePID(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
 	e := newEnv(t)
 	id := e.runDetached("--name", "victim", "--", probeCmd, "sleep")
 	// Pretend the init's PID now belongs to another process, this test's:
@@ -513,6 +516,7 @@ func TestAttachWithoutATerminal(t *testing.T) {
 }
 
 func TestAnAttachClientThatDoesNotReadNeverBlocksTheContainer(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
 	e := newEnv(t)
 	id := e.runDetached("-i", "--name", "chatty", "--", busyboxCmd, "sh", "-c",
 		`read -r go; i=0; while [ $i -lt 20000 ]; do echo "line $i of a container that talks a lot"; i=$((i+1)); done; echo done`)
@@ -532,6 +536,7 @@ func TestAnAttachClientThatDoesNotReadNeverBlocksTheContainer(t *testing.T) {
 }
 
 func TestRemoveWhileOtherCommandsReadTheRecords(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
 	e := newEnv(t)
 	stop := make(chan struct{})
 	readers := make(chan struct{})

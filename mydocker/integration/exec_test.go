@@ -167,6 +167,7 @@ func TestExecWithATerminal(t *testing.T) {
 // CAP_SYS_PTRACE: refused; and, to show that the check can succeed, the
 // exe of the container's own dumpable init: read.
 func TestExecIsNotDumpable(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
 	e := newEnv(t)
 	id := e.runDetached("--name", "box", "--", busyboxCmd, "sleep", "1000")
 	run := e.start("exec", "box", busyboxCmd, "sh", "-c", "echo ready; exec sleep 1000")
@@ -224,6 +225,7 @@ func TestExecDoesNotOutliveItsContainer(t *testing.T) {
 // from a sealed copy in memory: the binary the container can reach that
 // way cannot be written, even through a descriptor opened while it ran.
 func TestExecRunsFromASealedCopy(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
 	e := newEnv(t)
 	e.runDetached("--name", "box", "--", busyboxCmd, "sleep", "1000")
 	run := e.start("exec", "box", busyboxCmd, "sh", "-c", "echo ready; exec sleep 1000")

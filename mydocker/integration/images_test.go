@@ -67,6 +67,7 @@ func (e *env) addLayeredImage(name string, layers ...*bytes.Buffer) {
 // whiteout deletes one, an opaque directory hides what the layers below
 // have in it.
 func TestAThreeLayerImage(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
 	e := newEnv(t)
 	e.addLayeredImage("layered",
 		layerTar(t, "data/", "data/kept=1", "data/replaced=1", "data/deleted=1", "opaque/", "opaque/old=1"),
@@ -81,6 +82,7 @@ func TestAThreeLayerImage(t *testing.T) {
 }
 
 func TestImportImagesTagAndRmi(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
 	e := newEnv(t)
 	tarball := filepath.Join(t.TempDir(), "hello.tar")
 	require.NoError(t, os.WriteFile(tarball, layerTar(t, "hello=world").Bytes(), 0o644))
@@ -112,6 +114,7 @@ func TestImportImagesTagAndRmi(t *testing.T) {
 
 // A malicious archive writes nothing outside the store.
 func TestImportRefusesAnArchiveThatClimbsOut(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
 	e := newEnv(t)
 	outside := filepath.Join(t.TempDir(), "victim")
 	var buf bytes.Buffer
@@ -132,6 +135,7 @@ func TestImportRefusesAnArchiveThatClimbsOut(t *testing.T) {
 // commit makes a layer of what the container wrote: a new file, a file
 // of the image deleted (it stays deleted), a directory replaced (opaque).
 func TestCommitKeepsChangesAndDeletions(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
 	e := newEnv(t)
 	r := e.mydocker("run", "--keep", "--name", "changer", "-e", "MODE=committed", "-w", "/srv", "--", busyboxCmd, "sh", "-c",
 		"echo new > /new; rm /etc/passwd; rm -r /home; mkdir /home; echo x > /home/only; echo $MODE > /srv/mode")
@@ -186,6 +190,7 @@ func tarNames(t *testing.T, data []byte) []string {
 }
 
 func TestExportIsTheMergedFilesystem(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
 	e := newEnv(t)
 	require.Equal(t, 0, e.mydocker("run", "--keep", "--name", "gone", "--", busyboxCmd, "sh", "-c", "echo new > /new; rm /etc/passwd").code)
 	t.Cleanup(func() { e.mydocker("rm", "-f", "gone") })
@@ -225,6 +230,7 @@ func (e *env) waitForFile(ref, name string) {
 }
 
 func TestSaveAndLoad(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
 	e := newEnv(t)
 	require.Equal(t, 0, e.mydocker("run", "--keep", "--name", "maker", "--", busyboxCmd, "sh", "-c", "echo saved > /saved").code)
 	t.Cleanup(func() { e.mydocker("rm", "-f", "maker") })
@@ -268,6 +274,7 @@ func TestSaveAndLoad(t *testing.T) {
 
 // An image's defaults, and how run's flags combine with them, as in Docker.
 func TestImageDefaults(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
 	e := newEnv(t)
 	store := image.OpenStore(e.root)
 	base, err := os.Open(testImage)
@@ -335,6 +342,7 @@ func treeOf(t *testing.T, dir string) []string {
 // it to the same tree as `export`, and an archive made by skopeo loads
 // and runs.
 func TestImagesInteroperateWithSkopeoAndUmoci(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
 	needTool(t, "skopeo")
 	needTool(t, "umoci")
 	e := newEnv(t)
@@ -381,6 +389,7 @@ func TestImagesInteroperateWithSkopeoAndUmoci(t *testing.T) {
 // written through an absolute symlink, a hard link to a host file (both
 // refused), a device node (skipped). Nothing lands outside the store.
 func TestImportedTricksStayInside(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
 	e := newEnv(t)
 	victim := filepath.Join(t.TempDir(), "victim")
 	require.NoError(t, os.WriteFile(victim, []byte("host"), 0o600))
@@ -433,6 +442,7 @@ func TestImportedTricksStayInside(t *testing.T) {
 // container still uses it: then only the name goes (-f), and the
 // container starts again on the very same image.
 func TestRmiRemovesWhatNoImageNeeds(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
 	e := newEnv(t)
 	require.Equal(t, 0, e.mydocker("run", "--keep", "--name", "maker", "--", busyboxCmd, "sh", "-c", "echo big > /big").code)
 	t.Cleanup(func() { e.mydocker("rm", "-f", "maker", "user") })

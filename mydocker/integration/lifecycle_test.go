@@ -99,6 +99,7 @@ func TestStopSignalOfTheContainerAndOfTheCommand(t *testing.T) {
 }
 
 func TestKill(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
 	e := newEnv(t)
 	e.runDetached(append([]string{"--name", "target", "--"}, trapping("USR1", "echo got USR1")...)...)
 	e.waitForLog("target", "ready")
@@ -121,6 +122,7 @@ func TestKill(t *testing.T) {
 }
 
 func TestWaitPrintsTheExitCode(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
 	e := newEnv(t)
 	e.runDetached("--name", "three", "--", busyboxCmd, "sh", "-c", "sleep 0.3; exit 3")
 	r, took := e.timed("wait", "three")
@@ -230,6 +232,7 @@ func TestContainerPrune(t *testing.T) {
 }
 
 func TestEnvironmentFlags(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
 	e := newEnv(t)
 	envFile := filepath.Join(t.TempDir(), "env")
 	require.NoError(t, os.WriteFile(envFile, []byte("# a comment\n\nFROM_FILE=1\n  OVERRIDDEN=file\nMYDOCKER_ROOT\n"), 0o600))
@@ -251,6 +254,7 @@ func TestEnvironmentFlags(t *testing.T) {
 }
 
 func TestHomeFollowsTheUserUnlessSet(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
 	e := newEnv(t)
 	for flags, want := range map[string]string{
 		"":                            "/root",
@@ -264,6 +268,7 @@ func TestHomeFollowsTheUserUnlessSet(t *testing.T) {
 }
 
 func TestWorkdirAndEntrypoint(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
 	e := newEnv(t)
 	r := e.mydocker("run", "-w", "/new/dir", "--", busyboxCmd, "pwd")
 	require.Equal(t, 0, r.code, "%s", r)
@@ -314,6 +319,7 @@ func TestStartKeepsTheWritableLayer(t *testing.T) {
 // The restarted container gets every restriction again (the compiled
 // filter is not in config.json), and its arguments byte for byte.
 func TestStartKeepsTheRestrictionsAndTheBytes(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
 	e := newEnv(t)
 	r := e.mydocker("run", "--keep", "--name", "exact", "--cap-drop", "ALL", "--", busyboxCmd, "sh", "-c",
 		`printf '%s|' "$1" | od -An -c; grep -E '^(Seccomp|CapEff):' /proc/self/status`, "sh", "caf\xe9")
@@ -398,6 +404,7 @@ func (e *env) zombies(ref string) int {
 // Orphans become PID 1's children; `sleep` as PID 1 never waits for
 // them, the reaper does.
 func TestInitReapsOrphans(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
 	e := newEnv(t)
 	for name, flags := range map[string][]string{"bare": nil, "reaped": {"--init"}} {
 		e.runDetached(append(append([]string{"--name", name}, flags...), "--", busyboxCmd, "sleep", "1000")...)
@@ -421,6 +428,7 @@ func TestInitReapsOrphans(t *testing.T) {
 // run -d says the container runs only once the reaper listens: a stop
 // just after it is never the Go runtime's default for SIGTERM (exit 2).
 func TestInitPassesSignalsOn(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
 	e := newEnv(t)
 	for i := range 10 {
 		name := fmt.Sprintf("polite%d", i)

@@ -189,6 +189,7 @@ func TestAFailureAtAnyStepLeavesNothingBehind(t *testing.T) {
 // The same with -t, where start also passes the container's terminal
 // over the console socket.
 func TestAFailureWithATerminalLeavesNothingBehind(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
 	for _, step := range allSteps() {
 		t.Run(step, func(t *testing.T) {
 			e := newEnv(t)

@@ -295,6 +295,7 @@ func assertEmptyDir(t *testing.T, dir string, r fmt.Stringer) {
 // as runc does: its tmpfs, devices and links are made there, and the
 // container's /dev works through the link, with -t too (/dev/ptmx).
 func TestSymlinkedDevIsFollowedInsideTheRoot(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
 	for _, kind := range linkKinds {
 		t.Run(kind, func(t *testing.T) { testSymlinkedDev(t, kind) })
 	}
@@ -321,6 +322,7 @@ func testSymlinkedDev(t *testing.T, kind string) {
 // procfs and sysfs go on the image's own /proc and /sys, never through a
 // link: an image where either is a symlink is refused, as runc refuses it.
 func TestSymlinkedProcOrSysIsRefused(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
 	for _, path := range []string{"proc", "sys"} {
 		for _, kind := range linkKinds {
 			t.Run(path+"/"+kind, func(t *testing.T) {
@@ -341,6 +343,7 @@ func TestSymlinkedProcOrSysIsRefused(t *testing.T) {
 // tmpfs and sysfs, which cover what the image has there: the image's own
 // links are never followed, and the container gets real mount points.
 func TestSymlinksUnderDevAndSysAreCovered(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
 	for _, path := range []string{"dev/pts", "dev/shm", "dev/mqueue", "sys/fs/cgroup"} {
 		for _, kind := range linkKinds {
 			t.Run(path+"/"+kind, func(t *testing.T) {
@@ -393,6 +396,7 @@ func (e *env) installImage(name string, symlinks map[string]string) {
 // error that says what to do, and leave nothing behind. The state root is
 // a small tmpfs of the test's own, so the test never fills the real disk.
 func TestImageBiggerThanTheStateRootIsRefused(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
 	bombs := []struct {
 		name, tmpfsOptions, message string
 		write                       func(*testing.T, *tar.Writer)

@@ -305,6 +305,7 @@ func TestSeccompFilterByDefault(t *testing.T) {
 // filter is there whether it was loaded before the capabilities were
 // dropped (Docker's default), after no_new_privs, or for another user.
 func TestSeccompAnswersAsDockersProfile(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
 	e := newEnv(t)
 	calls := "for c in 'clone3 0 0' 'personality 0x400000' 'personality 0' 'keyctl 0 0xfffffffd 0' 'getpid'; do " +
 		probeCmd + " syscall $c; done"

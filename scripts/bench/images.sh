@@ -7,9 +7,9 @@
 #   export   mydocker export -o FILE     vs  tar of the upper directory and the image's layer + sha256sum
 # and it prints a Markdown table. It removes what it made.
 #
-# Usage: images.sh MYDOCKER STATE_ROOT CGROUP_PARENT OUT_DIR RUNS
+# Usage: images.sh MYDOCKER STATE_ROOT CGROUP_PARENT OUT_DIR RUNS [MEGABYTES]
 set -euo pipefail
-mydocker=$1 root=$2 parent=$3 out=$4 runs=$5
+mydocker=$1 root=$2 parent=$3 out=$4 runs=$5 mb=${6:-200}
 md() { "$mydocker" --root "$root" "$@"; }
 cleanup() {
 	md rm -f bench-writer >/dev/null 2>&1 || true
@@ -19,7 +19,7 @@ cleanup() {
 trap cleanup EXIT
 cleanup
 md run --name bench-writer --cgroup-parent "$parent" busybox sh -c \
-	'mkdir /big && for i in $(seq 200); do dd if=/dev/urandom of=/big/f$i bs=1M count=1 2>/dev/null; done' >/dev/null
+	"mkdir /big && for i in \$(seq $mb); do dd if=/dev/urandom of=/big/f\$i bs=1M count=1 2>/dev/null; done" >/dev/null
 upper=$root/containers/$(md inspect -f '{{.Id}}' bench-writer)/upper
 layer=$(ls -d "$root"/layers/[0-9a-f]*/ | head -n 1)
 hyperfine --style none --warmup 1 --runs "$runs" --export-json "$out/images.json" \
@@ -27,9 +27,9 @@ hyperfine --style none --warmup 1 --runs "$runs" --export-json "$out/images.json
 	-n tar-commit "sh -c 'tar -cf $out/gnu.tar -C $upper . && sha256sum $out/gnu.tar'" \
 	-n export "$mydocker --root $root export -o $out/export.tar bench-writer" \
 	-n tar-export "sh -c 'tar -cf $out/gnu.tar -C $upper . -C $layer . && sha256sum $out/gnu.tar'" >/dev/null
-jq -r '
+jq -r --arg mb "$mb" '
 	(.results | map({(.command): .median}) | add) as $m
-	| "| 200 MB written by a container | mydocker | GNU tar + sha256sum | ratio |",
+	| "| \($mb) MB written by a container | mydocker | GNU tar + sha256sum | ratio |",
 	  "| --- | --- | --- | --- |",
 	  "| commit | \($m.commit * 1000 | floor) ms | \($m["tar-commit"] * 1000 | floor) ms | \($m.commit / $m["tar-commit"] * 100 | floor / 100)x |",
 	  "| export | \($m.export * 1000 | floor) ms | \($m["tar-export"] * 1000 | floor) ms | \($m.export / $m["tar-export"] * 100 | floor / 100)x |"

@@ -199,9 +199,9 @@ esac
 images=""
 case $("$out/mydocker" --help) in
 *commit*)
-	images_runs=5
-	[ "$quick" = 1 ] && images_runs=2
-	images=$(scripts/bench/images.sh "$out/mydocker" "$out/root" "$parent" "$out" "$images_runs")
+	images_runs=5 images_mb=200
+	[ "$quick" = 1 ] && images_runs=2 images_mb=20
+	images=$(scripts/bench/images.sh "$out/mydocker" "$out/root" "$parent" "$out" "$images_runs" "$images_mb")
 	echo "$images" >"$out/images.md"
 	echo "$images"
 	;;

@@ -18,6 +18,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/mydocker-book/mydocker/chapters"
@@ -157,10 +159,17 @@ func (l lab) run(reference, workspace, tree, pattern string) (results, error) {
 		return results{}, err
 	}
 	args := []string{"test", "-json", "-count=1", "-timeout", "20m"}
+	packages := []string{"./..."}
 	if pattern != "" {
 		args = append(args, "-run", pattern)
+		// Only the packages that hold the tests: every other package's
+		// test binary would be built and linked for nothing.
+		var err error
+		if packages, err = packagesWithTests(tree, pattern); err != nil {
+			return results{}, err
+		}
 	}
-	cmd := exec.Command(goBinary(), append(args, "./...")...)
+	cmd := exec.Command(goBinary(), append(args, packages...)...)
 	cmd.Dir = tree
 	cmd.Env = append(os.Environ(), "MYDOCKER_TEST_BUSYBOX_IMAGE="+l.image)
 	cmd.Stderr = os.Stderr
@@ -228,3 +237,44 @@ func goRun(args ...string) error {
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	return cmd.Run()
 }
+
+// packagesWithTests lists the package directories of tree (as ./DIR) whose
+// test files define a top-level test that pattern matches.
+func packagesWithTests(tree, pattern string) ([]string, error) {
+	match, err := regexp.Compile(pattern)
+	if err != nil {
+		return nil, err
+	}
+	found := map[string]bool{}
+	err = filepath.WalkDir(tree, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range testFuncs.FindAllStringSubmatch(string(data), -1) {
+			if match.MatchString(m[1]) {
+				rel, _ := filepath.Rel(tree, filepath.Dir(path))
+				found["./"+filepath.ToSlash(rel)] = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(found) == 0 {
+		return []string{"./..."}, nil // go test reports what is missing
+	}
+	var packages []string
+	for p := range found {
+		packages = append(packages, p)
+	}
+	sort.Strings(packages)
+	return packages, nil
+}
+
+// testFuncs finds the top-level test functions of a test file.
+var testFuncs = regexp.MustCompile(`(?m)^func (Test\w+)\(`)

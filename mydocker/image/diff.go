@@ -4,7 +4,6 @@ package image
 
 import (
 	"archive/tar"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -14,7 +13,6 @@ import (
 	"sort"
 	"syscall"
 
-	digest "github.com/opencontainers/go-digest"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sys/unix"
 )
@@ -171,22 +169,4 @@ func isOpaque(root *os.Root, name string) bool {
 	buf := make([]byte, 1)
 	n, err := unix.Fgetxattr(int(f.Fd()), opaqueXattr, buf)
 	return err == nil && n == 1 && buf[0] == 'y'
-}
-
-// DiffID hashes a layer blob's uncompressed content.
-func DiffID(blob string) (digest.Digest, error) {
-	f, err := os.Open(blob)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	stream, err := decompress(f)
-	if err != nil {
-		return "", err
-	}
-	h := sha256.New()
-	if _, err := io.Copy(h, stream); err != nil {
-		return "", err
-	}
-	return digest.NewDigest(digest.SHA256, h), nil
 }

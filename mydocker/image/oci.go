@@ -295,23 +295,34 @@ func (s Store) List() ([]Image, error) {
 // Tag gives the manifest desc the name (REPOSITORY:TAG), taking it from
 // the image that had it.
 func (s Store) Tag(name string, desc v1.Descriptor) error {
-	unlock, err := s.lock()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	index, err := s.readIndex()
-	if err != nil {
-		return err
-	}
-	index.Manifests = slices.DeleteFunc(index.Manifests, func(m v1.Descriptor) bool { return m.Annotations[refAnnotation] == name })
-	desc.Annotations = map[string]string{refAnnotation: name}
-	index.Manifests = append(index.Manifests, desc)
-	return s.writeIndex(index)
+	return s.updateIndex(func(index *v1.Index) error {
+		untag(index, name)
+		desc.Annotations = map[string]string{refAnnotation: name}
+		index.Manifests = append(index.Manifests, desc)
+		return nil
+	})
 }
 
-// Untag removes a name. The blobs stay until PruneBlobs.
+// Untag removes a name. The blobs stay until GC.
 func (s Store) Untag(name string) error {
+	return s.updateIndex(func(index *v1.Index) error {
+		if !untag(index, name) {
+			return fmt.Errorf("%w: %s", ErrNoSuchImage, name)
+		}
+		return nil
+	})
+}
+
+// untag removes name from index, and says whether it was there.
+func untag(index *v1.Index, name string) bool {
+	before := len(index.Manifests)
+	index.Manifests = slices.DeleteFunc(index.Manifests, func(m v1.Descriptor) bool { return m.Annotations[refAnnotation] == name })
+	return len(index.Manifests) < before
+}
+
+// updateIndex changes index.json under the store's lock: read, change,
+// write atomically.
+func (s Store) updateIndex(change func(*v1.Index) error) error {
 	unlock, err := s.lock()
 	if err != nil {
 		return err
@@ -321,10 +332,8 @@ func (s Store) Untag(name string) error {
 	if err != nil {
 		return err
 	}
-	before := len(index.Manifests)
-	index.Manifests = slices.DeleteFunc(index.Manifests, func(m v1.Descriptor) bool { return m.Annotations[refAnnotation] == name })
-	if len(index.Manifests) == before {
-		return fmt.Errorf("%w: %s", ErrNoSuchImage, name)
+	if err := change(&index); err != nil {
+		return err
 	}
 	return s.writeIndex(index)
 }

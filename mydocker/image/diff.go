@@ -97,10 +97,18 @@ func writeEntry(tw *tar.Writer, root *os.Root, name string, fi fs.FileInfo, link
 	if st == nil {
 		return fmt.Errorf("%s: no stat data", name)
 	}
+	//book:lab images commit
 	if isOverlayWhiteout(fi, st) {
 		return tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: path.Join(path.Dir(name), whiteoutPrefix+path.Base(name)),
 			Mode: 0o600, ModTime: fi.ModTime(), Format: tar.FormatPAX})
 	}
+	//book:stub
+	// // Lab images, part 2 (labs/11-images/README.md): a deletion in the
+	// // upper directory is overlay's whiteout (isOverlayWhiteout); write it
+	// // as the OCI one, an empty regular file .wh.NAME beside where NAME
+	// // was. Until then it is written as the character device it is, which
+	// // no unpacker creates: the deleted file comes back in the image.
+	//book:end images commit
 	link := ""
 	if fi.Mode()&fs.ModeSymlink != 0 {
 		var err error
@@ -127,10 +135,17 @@ func writeEntry(tw *tar.Writer, root *os.Root, name string, fi fs.FileInfo, link
 	if err := tw.WriteHeader(hdr); err != nil {
 		return err
 	}
+	//book:lab images commit
 	if fi.IsDir() && isOpaque(root, name) {
 		return tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: path.Join(name, opaqueWhiteout),
 			Mode: 0o600, ModTime: fi.ModTime(), Format: tar.FormatPAX})
 	}
+	//book:stub
+	// // Lab images, part 2 (labs/11-images/README.md): a directory the container removed and made
+	// // again is opaque in overlay (isOpaque); follow its entry with
+	// // .wh..wh..opq inside it. Until then the image shows the old
+	// // directory's files beside the new ones.
+	//book:end images commit
 	if !fi.Mode().IsRegular() {
 		return nil
 	}

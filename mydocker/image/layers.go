@@ -35,6 +35,7 @@ import (
 
 // ChainIDs returns the chain ID of each layer of diffIDs, bottom first.
 func ChainIDs(diffIDs []digest.Digest) []digest.Digest {
+	//book:lab images stack
 	chain := make([]digest.Digest, len(diffIDs))
 	for i, d := range diffIDs {
 		if i == 0 {
@@ -44,6 +45,14 @@ func ChainIDs(diffIDs []digest.Digest) []digest.Digest {
 		chain[i] = digest.FromString(chain[i-1].String() + " " + d.String())
 	}
 	return chain
+	//book:stub
+	// // Lab images, part 3 (labs/11-images/README.md): the chain ID of a
+	// // layer names it with everything below it: the first is its diff_id,
+	// // each next one the digest of "PREVIOUS_CHAIN_ID DIFF_ID". Until then
+	// // a layer is keyed by its own diff_id, and two images that share a
+	// // layer's content on different layers below would share its directory.
+	// return append([]digest.Digest(nil), diffIDs...)
+	//book:end images stack
 }
 
 // LayersDir is where the unpacked layers and their short links are.
@@ -111,7 +120,14 @@ func (s Store) unpackLayers(img Image, imported bool) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
+		//book:lab images stack
 		lower = append([]string{link}, lower...)
+		//book:stub
+		// // Lab images, part 3 (labs/11-images/README.md): overlay reads lowerdir top first, and the
+		// // image lists its layers bottom first. Until then the base layer
+		// // lies on top and hides every change of the layers above it.
+		// lower = append(lower, link)
+		//book:end images stack
 	}
 	logrus.Debugf("image %s: layers %s", ref, strings.Join(lower, ":"))
 	return lower, nil

@@ -53,10 +53,12 @@ else
 	@last=$$($(STAGEGEN) chapters --tested | tail -n 1); \
 	for ch in $$($(STAGEGEN) chapters --tested); do \
 		run="" vet=1; [ "$$ch" = "$$last" ] || { run=$$($(STAGEGEN) owntests $$ch); vet=0; }; \
+		started=$$(date +%s); \
 		$(MAKE) --no-print-directory test-stage CH=$$ch RUN="$$run" VET=$$vet || exit 1; \
+		echo "=== stage $$ch: $$(($$(date +%s) - started)) s"; \
 	done
-	@$(MAKE) --no-print-directory test-labs
-	@$(MAKE) --no-print-directory transcripts-check
+	@started=$$(date +%s); $(MAKE) --no-print-directory test-labs && echo "=== the labs' graders: $$(($$(date +%s) - started)) s"
+	@started=$$(date +%s); $(MAKE) --no-print-directory transcripts-check && echo "=== the transcripts: $$(($$(date +%s) - started)) s"
 endif
 
 # Markers, the README table and the chapter snippets agree with the source;

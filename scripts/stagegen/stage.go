@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"go/format"
+	"go/parser"
+	"go/token"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -170,6 +172,9 @@ func copySource(b book, stage int, lab, dir string) ([]goFile, error) {
 			return nil
 		}
 		text, changed := file.render(stage, lab)
+		if retired(text) {
+			return nil
+		}
 		written = append(written, goFile{path: out, changed: changed})
 		return writeFileLike(path, out, text)
 	})
@@ -181,6 +186,15 @@ func copySource(b book, stage int, lab, dir string) ([]goFile, error) {
 			errors.Join(markerErrs...))
 	}
 	return written, nil
+}
+
+// retired reports whether a file is left with nothing but its package
+// clause at this stage: all of its code was replaced in an earlier
+// chapter, so the stage leaves it out rather than show an empty file.
+// A file with a package comment (a doc.go) is kept.
+func retired(text []byte) bool {
+	f, err := parser.ParseFile(token.NewFileSet(), "", text, parser.ParseComments|parser.SkipObjectResolution)
+	return err == nil && len(f.Decls) == 0 && f.Doc == nil
 }
 
 // formatGoFile formats a Go file in place. Files whose code the markers

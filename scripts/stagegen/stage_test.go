@@ -69,6 +69,19 @@ func TestLastStageHasEveryFile(t *testing.T) {
 	assert.Contains(t, readFile(t, filepath.Join(dir, "mydocker/main.go")), "fmt.Println(extra())")
 }
 
+// A file whose code is all replaced is left out of the stages after the
+// replacement, rather than kept as an empty package clause.
+func TestAFileWithAllItsCodeReplacedIsLeftOut(t *testing.T) {
+	b := fakeBook(t)
+	dir := t.TempDir()
+	require.NoError(t, writeStage(b, "b", filepath.Join(dir, "b")))
+	assert.Contains(t, readFile(t, filepath.Join(dir, "b", "mydocker/retired.go")), `func old() string { return "old" }`)
+	require.NoError(t, writeStage(b, "c", filepath.Join(dir, "c")))
+	assert.NoFileExists(t, filepath.Join(dir, "c", "mydocker/retired.go"))
+	assert.True(t, retired([]byte("package main\n")))
+	assert.False(t, retired([]byte("// Package main is documented.\npackage main\n")), "a doc.go stays")
+}
+
 // mydocker --version names its stage through the generated stage.go.
 func TestStageNamesItselfInAGoFile(t *testing.T) {
 	b := fakeBook(t)
@@ -93,7 +106,7 @@ func init() { bookStage = "b: the code at the end of chapter 2, Beta | two" }
 
 func TestStageRefusesASourceFileNamedLikeTheGeneratedOne(t *testing.T) {
 	b := fakeBook(t)
-	require.NoError(t, os.WriteFile(filepath.Join(b.root, "mydocker/stage.go"), []byte("package main\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(b.root, "mydocker/stage.go"), []byte("package main\n\nvar mine = 1\n"), 0o644))
 	err := writeStage(b, "a", filepath.Join(t.TempDir(), "a"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "mydocker/stage.go exists in the source")

@@ -1,0 +1,283 @@
+//book:file netns
+
+// Package network gives containers their network: a namespace, a veth
+// pair to a bridge, and an address from the network's subnet.
+package network
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/bits"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+)
+
+// IPAM hands out the addresses of IPv4 subnets, one bitmap per subnet:
+// bit i stands for the subnet's i-th address, set while it is taken. The
+// bitmaps live under the state root, so that every mydocker process (a
+// run, a monitor, an rm) sees the same ones, and each change is a
+// read-change-write under an exclusive lock: two runs started together
+// must never get the same address.
+type IPAM struct {
+	dir string // STATE_ROOT/network/ipam
+}
+
+// OpenIPAM returns the address bitmaps of the state root.
+func OpenIPAM(stateRoot string) IPAM {
+	return IPAM{dir: filepath.Join(stateRoot, "network", "ipam")}
+}
+
+// ErrSubnetFull says that every address of a subnet is taken.
+var ErrSubnetFull = errors.New("no free address left")
+
+// MinPrefix is the largest subnet IPAM keeps (a /8: a bitmap of 2 MiB);
+// Docker's own default pools are /16 and smaller.
+const MinPrefix = 8
+
+// CheckSubnet refuses what IPAM cannot serve: not IPv4, a prefix that is
+// not the subnet's own (10.0.0.1/24), too large, or too small to hold a
+// gateway and a container besides the network and broadcast addresses.
+func CheckSubnet(subnet netip.Prefix) error {
+	switch {
+	case !subnet.IsValid() || !subnet.Addr().Is4():
+		return fmt.Errorf("subnet %s: only IPv4 subnets are supported, such as 172.30.0.0/16", subnet)
+	case subnet.Masked() != subnet:
+		return fmt.Errorf("subnet %s: the address has host bits set; did you mean %s?", subnet, subnet.Masked())
+	case subnet.Bits() < MinPrefix:
+		return fmt.Errorf("subnet %s is too large: the largest is a /%d", subnet, MinPrefix)
+	case subnet.Bits() > 30:
+		return fmt.Errorf("subnet %s is too small: a /30 is the smallest that holds a gateway and a container", subnet)
+	}
+	return nil
+}
+
+// Allocate takes the lowest free address of subnet, as Docker's default
+// allocator does. The network address, the broadcast address and
+// reserved (the gateway) are never handed out.
+func (m IPAM) Allocate(subnet netip.Prefix, reserved ...netip.Addr) (netip.Addr, error) {
+	var got netip.Addr
+	err := m.change(subnet, reserved, func(b bitmap) error {
+		i, ok := b.firstClear(subnetSize(subnet))
+		if !ok {
+			return fmt.Errorf("subnet %s: %w: remove a container of its network, or create a network with a larger subnet", subnet, ErrSubnetFull)
+		}
+		b.set(i)
+		got = addrAt(subnet, i)
+		return nil
+	})
+	if err == nil {
+		logrus.Debugf("ipam: %s taken from %s", got, subnet)
+	}
+	return got, err
+}
+
+// AllocateAddr takes the address the user asked for (--ip).
+func (m IPAM) AllocateAddr(subnet netip.Prefix, addr netip.Addr, reserved ...netip.Addr) error {
+	i, err := indexOf(subnet, addr)
+	if err != nil {
+		return err
+	}
+	return m.change(subnet, reserved, func(b bitmap) error {
+		if b.isSet(i) {
+			return fmt.Errorf("address %s is already in use, or reserved, in %s: choose another --ip, or leave it out", addr, subnet)
+		}
+		b.set(i)
+		logrus.Debugf("ipam: %s taken from %s", addr, subnet)
+		return nil
+	})
+}
+
+// Release gives an address back. Releasing a free address is no error:
+// a cleanup that was interrupted may run twice.
+func (m IPAM) Release(subnet netip.Prefix, addr netip.Addr, reserved ...netip.Addr) error {
+	i, err := indexOf(subnet, addr)
+	if err != nil {
+		return err
+	}
+	for _, r := range reserved {
+		if r == addr {
+			return fmt.Errorf("address %s of %s is reserved; it is never released", addr, subnet)
+		}
+	}
+	return m.change(subnet, reserved, func(b bitmap) error {
+		b.clear(i)
+		logrus.Debugf("ipam: %s given back to %s", addr, subnet)
+		return nil
+	})
+}
+
+// InUse counts the addresses taken in subnet, the reserved ones included.
+func (m IPAM) InUse(subnet netip.Prefix) (int, error) {
+	data, err := os.ReadFile(m.file(subnet))
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("reading the addresses of %s: %w", subnet, err)
+	}
+	n := 0
+	for _, c := range data {
+		n += bits.OnesCount8(c)
+	}
+	return n, nil
+}
+
+// Remove forgets a subnet (network rm).
+func (m IPAM) Remove(subnet netip.Prefix) error {
+	unlock, err := m.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := os.Remove(m.file(subnet)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("removing the addresses of %s: %w", subnet, err)
+	}
+	return nil
+}
+
+// change reads subnet's bitmap under the lock (a new one, with the
+// network, broadcast and reserved addresses taken, the first time), lets
+// fn change it, and writes it back.
+func (m IPAM) change(subnet netip.Prefix, reserved []netip.Addr, fn func(bitmap) error) error {
+	if err := CheckSubnet(subnet); err != nil {
+		return err
+	}
+	unlock, err := m.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	b, err := m.read(subnet, reserved)
+	if err != nil {
+		return err
+	}
+	if err := fn(b); err != nil {
+		return err
+	}
+	return m.write(subnet, b)
+}
+
+func (m IPAM) read(subnet netip.Prefix, reserved []netip.Addr) (bitmap, error) {
+	size := subnetSize(subnet)
+	data, err := os.ReadFile(m.file(subnet))
+	if errors.Is(err, fs.ErrNotExist) {
+		b := newBitmap(size)
+		b.set(0)        // the network's own address
+		b.set(size - 1) // broadcast
+		for _, r := range reserved {
+			if i, err := indexOf(subnet, r); err == nil {
+				b.set(i)
+			}
+		}
+		return b, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the addresses of %s: %w", subnet, err)
+	}
+	if len(data) != len(newBitmap(size)) {
+		return nil, fmt.Errorf("the address bitmap %s has %d bytes where %s needs %d: the file is damaged; remove the network and create it again",
+			m.file(subnet), len(data), subnet, len(newBitmap(size)))
+	}
+	return bitmap(data), nil
+}
+
+// write replaces the bitmap file atomically: a temporary file beside it,
+// flushed to the disk, renamed over it. A mydocker killed halfway leaves
+// the old bitmap or the new one, never a mix.
+func (m IPAM) write(subnet netip.Prefix, b bitmap) error {
+	tmp, err := os.CreateTemp(m.dir, ".write-")
+	if err != nil {
+		return fmt.Errorf("saving the addresses of %s: %w", subnet, err)
+	}
+	_, err = tmp.Write(b)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if closeErr := tmp.Close(); err == nil {
+		err = closeErr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), m.file(subnet))
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("saving the addresses of %s: %w", subnet, err)
+	}
+	return nil
+}
+
+// lock takes the IPAM's exclusive flock(2); the kernel releases it if
+// mydocker dies, so a killed run never blocks the next one.
+func (m IPAM) lock() (func(), error) {
+	if err := os.MkdirAll(m.dir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", m.dir, err)
+	}
+	f, err := os.OpenFile(filepath.Join(m.dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening the address lock: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("locking %s: %w", f.Name(), err)
+	}
+	return func() { f.Close() }, nil
+}
+
+// file is the subnet's bitmap: 172.30.0.0/16 is in 172.30.0.0-16.
+func (m IPAM) file(subnet netip.Prefix) string {
+	return filepath.Join(m.dir, strings.Replace(subnet.String(), "/", "-", 1))
+}
+
+// subnetSize is the number of addresses in subnet, 2^(32-bits).
+func subnetSize(subnet netip.Prefix) uint32 { return 1 << (32 - subnet.Bits()) }
+
+// indexOf is addr's position in subnet, or an error if it lies outside
+// or is the network or broadcast address.
+func indexOf(subnet netip.Prefix, addr netip.Addr) (uint32, error) {
+	if !addr.Is4() || !subnet.Contains(addr) {
+		return 0, fmt.Errorf("address %s is not in the subnet %s", addr, subnet)
+	}
+	i := as32(addr) - as32(subnet.Addr())
+	if i == 0 || i == subnetSize(subnet)-1 {
+		return 0, fmt.Errorf("address %s is the network or broadcast address of %s: containers cannot have it", addr, subnet)
+	}
+	return i, nil
+}
+
+func addrAt(subnet netip.Prefix, i uint32) netip.Addr {
+	v := as32(subnet.Addr()) + i
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+}
+
+func as32(a netip.Addr) uint32 {
+	b := a.As4()
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
+
+// bitmap is one bit per address, bit i in byte i/8 (lowest bit first).
+type bitmap []byte
+
+func newBitmap(size uint32) bitmap { return make(bitmap, (size+7)/8) }
+
+func (b bitmap) set(i uint32)        { b[i/8] |= 1 << (i % 8) }
+func (b bitmap) clear(i uint32)      { b[i/8] &^= 1 << (i % 8) }
+func (b bitmap) isSet(i uint32) bool { return b[i/8]&(1<<(i%8)) != 0 }
+
+// firstClear finds the lowest clear bit below size, skipping full bytes
+// at once: a /16 is 8 KiB, scanned in microseconds. (A /30 has 4
+// addresses in a byte of 8 bits: the bits past size are no addresses.)
+func (b bitmap) firstClear(size uint32) (uint32, bool) {
+	for n, c := range b {
+		if c != 0xff {
+			i := uint32(n)*8 + uint32(bits.TrailingZeros8(^c))
+			return i, i < size
+		}
+	}
+	return 0, false
+}

@@ -231,6 +231,9 @@ if [[ -z "$GO_BIN" ]]; then
 	fi
 	log "linking /usr/local/bin/go -> $distro_go"
 	ln -sfn "$distro_go" /usr/local/bin/go
+	# The Makefile calls the gofmt of the Go it found; a reader's editor
+	# and shell want it on PATH too.
+	[[ -e /usr/local/bin/gofmt && ! -L /usr/local/bin/gofmt ]] || ln -sfn "${distro_go%/go}/gofmt" /usr/local/bin/gofmt
 	GO_BIN=/usr/local/bin/go
 fi
 

@@ -158,24 +158,18 @@ func (s Store) WriteBlob(r io.Reader, mediaType string) (v1.Descriptor, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return v1.Descriptor{}, fmt.Errorf("creating the image store's blobs: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, ".writing-")
+	tmp, err := createLockedTemp(dir)
 	if err != nil {
 		return v1.Descriptor{}, fmt.Errorf("writing a blob: %w", err)
 	}
+	// Closed, and its lock dropped, only once renamed: until then another
+	// mydocker's sweep would take it for a killed writer's.
+	defer tmp.Close()
 	defer os.Remove(tmp.Name()) // gone once renamed
-	// Locked while it is written: GC removes a .writing- file that no one
-	// holds, what a killed commit or load left.
-	if err := unix.Flock(int(tmp.Fd()), unix.LOCK_EX); err != nil {
-		tmp.Close()
-		return v1.Descriptor{}, fmt.Errorf("writing a blob: %w", err)
-	}
 	h := sha256.New()
 	size, err := io.Copy(io.MultiWriter(tmp, h), r)
 	if err == nil {
 		err = tmp.Sync()
-	}
-	if closeErr := tmp.Close(); err == nil {
-		err = closeErr
 	}
 	if err != nil {
 		return v1.Descriptor{}, fmt.Errorf("writing a blob: %w", err)
@@ -185,6 +179,33 @@ func (s Store) WriteBlob(r io.Reader, mediaType string) (v1.Descriptor, error) {
 		return v1.Descriptor{}, fmt.Errorf("writing blob %s: %w", d, err)
 	}
 	return v1.Descriptor{MediaType: mediaType, Digest: d, Size: size}, nil
+}
+
+// createLockedTemp creates a .writing- file in dir and locks it: GC
+// removes a .writing- file that no one holds, what a killed commit or
+// load left. Between the creation and the lock another mydocker's sweep
+// may find the file unlocked and remove it: once locked, the name must
+// still lead to this file, or it is made again.
+func createLockedTemp(dir string) (*os.File, error) {
+	for {
+		tmp, err := os.CreateTemp(dir, ".writing-")
+		if err != nil {
+			return nil, err
+		}
+		if err := unix.Flock(int(tmp.Fd()), unix.LOCK_EX); err != nil {
+			tmp.Close()
+			return nil, err
+		}
+		mine, err := tmp.Stat()
+		if err != nil {
+			tmp.Close()
+			return nil, err
+		}
+		if named, err := os.Stat(tmp.Name()); err == nil && os.SameFile(mine, named) {
+			return tmp, nil
+		}
+		tmp.Close() // removed under us: a file nobody can see
+	}
 }
 
 // writeJSON stores v as a JSON blob.

@@ -249,37 +249,50 @@ func (cg *v1Cgroup) Procs() ([]int, error) {
 //book:add exec
 
 // ForChildren writes the calling thread's id into tasks, which in v1 moves
-// that one thread, in every hierarchy with controllers.
+// that one thread, in every hierarchy with controllers. The hybrid layout's
+// controller-less v2 hierarchy moves whole processes only: there, as on v2,
+// all of mydocker exec goes in and comes back once the child is born, so
+// the child is never seen outside its container's cgroup.
 func (cg *v1Cgroup) ForChildren() (func(int) error, error) {
 	tid := unix.Gettid()
-	var unified []*os.File
-	finish := func(child int) error {
+	var back []*os.File
+	finish := func(int) error {
 		var errs []error
-		for _, procs := range unified {
-			if child > 0 {
-				_, err := procs.WriteString(strconv.Itoa(child))
-				errs = append(errs, err)
-			}
-			procs.Close()
+		for _, procs := range back {
+			logrus.Debugf("cgroup write %s = %d (back to where we were)", procs.Name(), os.Getpid())
+			_, err := procs.WriteString(strconv.Itoa(os.Getpid()))
+			errs = append(errs, err, procs.Close())
 		}
 		return errors.Join(errs...)
 	}
 	for _, h := range cg.dirs {
+		var err error
 		if h.controller == "" {
-			procs, err := os.OpenFile(filepath.Join(h.dir(cg.path), "cgroup.procs"), os.O_WRONLY, 0)
-			if err != nil {
-				_ = finish(0)
-				return nil, err
-			}
-			unified = append(unified, procs)
-			continue
+			err = joinWholeProcess(h.mount, h.dir(cg.path), &back)
+		} else {
+			err = writeFile(h.dir(cg.path), "tasks", strconv.Itoa(tid))
 		}
-		if err := writeFile(h.dir(cg.path), "tasks", strconv.Itoa(tid)); err != nil {
+		if err != nil {
 			_ = finish(0)
 			return nil, err
 		}
 	}
 	return finish, nil
+}
+
+// joinWholeProcess moves this process into dir of a v2 hierarchy mounted
+// at root and adds to back the cgroup.procs file it came from.
+func joinWholeProcess(root, dir string, back *[]*os.File) error {
+	procs, err := openOwnProcs(root)
+	if err != nil {
+		return err
+	}
+	if err := joinCgroup(dir, os.Getpid()); err != nil {
+		procs.Close()
+		return err
+	}
+	*back = append(*back, procs)
+	return nil
 }
 
 //book:end exec

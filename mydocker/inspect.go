@@ -16,6 +16,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/mydocker-book/mydocker/mydocker/container"
+	"github.com/mydocker-book/mydocker/mydocker/network"
 	"github.com/mydocker-book/mydocker/mydocker/state"
 )
 
@@ -47,6 +48,9 @@ type inspected struct {
 	GraphDriver inspectedGraphDriver
 	Mounts      []inspectedMount
 	Config      inspectedConfig
+	//book:add netns
+	NetworkSettings inspectedNetworkSettings
+	//book:end
 }
 
 type inspectedState struct {
@@ -74,7 +78,41 @@ type inspectedHostConfig struct {
 	//book:add lifecycle
 	Init bool
 	//book:end
+	//book:add netns
+	NetworkMode string
+	//book:end
 }
+
+//book:add netns
+
+// inspectedNetworkSettings has Docker's top-level fields, those of the
+// default network, and the same under Networks, by network name.
+type inspectedNetworkSettings struct {
+	inspectedEndpoint
+	Networks map[string]inspectedEndpoint
+}
+
+type inspectedEndpoint struct {
+	IPAddress   string
+	IPPrefixLen int
+	Gateway     string
+	MacAddress  string
+}
+
+// networkSettings shows a running container's address; a stopped one
+// has none, as in Docker.
+func networkSettings(ep *network.Endpoint) inspectedNetworkSettings {
+	settings := inspectedNetworkSettings{Networks: map[string]inspectedEndpoint{}}
+	if ep == nil {
+		return settings
+	}
+	e := inspectedEndpoint{IPAddress: ep.IP.String(), IPPrefixLen: ep.Subnet.Bits(), Gateway: ep.Gateway.String(), MacAddress: ep.MAC}
+	settings.inspectedEndpoint = e
+	settings.Networks[ep.Network] = e
+	return settings
+}
+
+//book:end
 
 type inspectedGraphDriver struct {
 	Name string
@@ -245,6 +283,10 @@ func inspect(r container.Record) inspected {
 	c.Config.WorkingDir = r.WorkDir
 	c.Config.Entrypoint = r.Entrypoint
 	c.Config.Cmd = r.Args[len(r.Entrypoint):]
+	//book:end
+	//book:add netns
+	c.HostConfig.NetworkMode = r.Network
+	c.NetworkSettings = networkSettings(st.Endpoint)
 	//book:end
 	if !r.Detach {
 		c.LogPath = ""

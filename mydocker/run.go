@@ -51,6 +51,9 @@ func runCommand() *cli.Command {
 	//book:add lifecycle
 	cmd.Flags = append(cmd.Flags, lifecycleFlags()...)
 	//book:end
+	//book:add netns
+	cmd.Flags = append(cmd.Flags, networkFlags()...)
+	//book:end
 	return cmd
 }
 
@@ -171,6 +174,11 @@ func configFromFlags(ctx *cli.Context) (container.Config, error) {
 	//book:end
 	//book:add lifecycle
 	if err := lifecycleFromFlags(ctx, &cfg); err != nil {
+		return cfg, err
+	}
+	//book:end
+	//book:add netns
+	if err := networkFromFlags(ctx, &cfg); err != nil {
 		return cfg, err
 	}
 	//book:end

@@ -64,6 +64,13 @@ type Config struct {
 	// from: start and commit use that one, whatever its name points to now.
 	ImageDigest string
 	//book:end
+	//book:add netns
+	Network string // --network: bridge (the default), none or host
+	IP      string // --ip: the address on the bridge's subnet, "" for the next free one
+	// The default network's bridge and subnet, used when a state root's
+	// default network is first made (network.Default).
+	BridgeName, BridgeSubnet string
+	//book:end
 }
 
 //book:add proc
@@ -112,9 +119,12 @@ func (c *Container) initConfig() initConfig {
 		//book:add cgroups
 		PrivateCgroupNS: c.privateCgroupNS,
 		//book:end cgroups
-		//book:add volumes
-		Volumes: c.Volumes,
-		//book:end volumes
+		//book:replace volumes netns
+		// Volumes: c.Volumes,
+		//book:end volumes netns
+		//book:add netns
+		Volumes: append(c.networkMounts(), c.Volumes...),
+		//book:end netns
 		//book:add security
 		Capabilities: c.Capabilities,
 		Privileged:   c.Privileged,

@@ -104,6 +104,11 @@ func (c *Container) Wait() (int, error) {
 // recordExit records in the container's state that its command has ended,
 // and how.
 func (c *Container) recordExit(status int) {
+	//book:add netns
+	// The address goes back before the state says stopped: whoever waits
+	// for the stop (stop, wait, a start) finds it free.
+	c.disconnectNetwork()
+	//book:end
 	now := time.Now()
 	c.state.Status, c.state.Finished, c.state.ExitCode = state.Stopped, &now, &status
 	if err := c.noteState(); err != nil {
@@ -123,6 +128,9 @@ func (c *Container) Delete() {
 		restoreForeground(c.Config)
 		c.init = nil
 	}
+	//book:add netns
+	c.disconnectNetwork()
+	//book:end
 	//book:add detach
 	c.closeLog()
 	//book:end

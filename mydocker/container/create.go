@@ -68,6 +68,9 @@ func (c *Container) createSteps() []step {
 		//book:add cgroups
 		{"join", c.joinCgroup},
 		//book:end
+		//book:add netns
+		{"network", c.connectNetwork},
+		//book:end
 		//book:add detach
 		{"record", c.saveRecord},
 		//book:end

@@ -35,6 +35,9 @@ var namespaces = []struct {
 	// {unix.CLONE_NEWUTS, "CLONE_NEWUTS"},
 	// {unix.CLONE_NEWPID, "CLONE_NEWPID"},
 	//book:end namespaces namespaces
+	//book:add netns
+	{unix.CLONE_NEWNET, "CLONE_NEWNET"}, // links, addresses, routes, ports, netfilter
+	//book:end
 }
 
 func cloneFlags() (flags uintptr, names []string) {
@@ -44,6 +47,21 @@ func cloneFlags() (flags uintptr, names []string) {
 	}
 	return flags, names
 }
+
+//book:add netns
+
+// cloneFlagNames names the namespace flags among flags, for the trace:
+// --network host clones without CLONE_NEWNET.
+func cloneFlagNames(flags uintptr) (names []string) {
+	for _, ns := range namespaces {
+		if flags&ns.flag != 0 {
+			names = append(names, ns.name)
+		}
+	}
+	return names
+}
+
+//book:end
 
 //book:replace namespaces proc
 // // newInitProcess prepares "mydocker init" with the user's command on its
@@ -128,6 +146,11 @@ const parentDeathSignal = unix.SIGKILL
 
 func initSysProcAttr(cfg Config) *syscall.SysProcAttr {
 	flags, _ := cloneFlags()
+	//book:add netns
+	if !ownsNetworkNamespace(cfg) {
+		flags &^= unix.CLONE_NEWNET // --network host: the host's own network
+	}
+	//book:end
 	attr := &syscall.SysProcAttr{
 		Cloneflags: flags,
 		// A container in the foreground must not outlive the mydocker that
@@ -148,7 +171,12 @@ func attachStdio(cmd *exec.Cmd, cfg Config) {
 
 // startProcess clones and starts the init.
 func startProcess(cmd *exec.Cmd) error {
-	_, names := cloneFlags()
+	//book:replace namespaces netns
+	// _, names := cloneFlags()
+	//book:end
+	//book:add netns
+	names := cloneFlagNames(cmd.SysProcAttr.Cloneflags)
+	//book:end
 	logrus.Debugf("clone(%s) and exec %s", strings.Join(names, "|"), strings.Join(cmd.Args, " "))
 	//book:add proc
 	// Started or not, the init's ends of the pipes are of no more use

@@ -108,6 +108,11 @@ func lockIfDead(path string) *os.File {
 func removeDeadContainer(dir *os.File) {
 	defer dir.Close()
 	logrus.Debugf("removing %s: the mydocker that ran it was killed", dir.Name())
+	//book:add netns
+	st, _ := state.Load(dir.Name()) // the id is the directory's name, state or not
+	// The state root is two levels up: STATE_ROOT/containers/ID.
+	releaseDeadContainerNetwork(filepath.Dir(filepath.Dir(dir.Name())), filepath.Base(dir.Name()), &st)
+	//book:end
 	//book:add cgroups
 	if st, err := state.Load(dir.Name()); err == nil && st.Cgroup != "" {
 		if err := destroyCgroup(st.Cgroup); err != nil {
@@ -173,6 +178,9 @@ func settleDeadContainer(stateRoot string, dir *os.File) {
 // cgroup, and records it as stopped, for good.
 func recordKilled(dir *os.File, st state.State) {
 	defer dir.Close()
+	//book:add netns
+	releaseDeadContainerNetwork(filepath.Dir(filepath.Dir(dir.Name())), filepath.Base(dir.Name()), &st)
+	//book:end netns
 	if st.Cgroup != "" {
 		if err := destroyCgroup(st.Cgroup); err != nil {
 			logrus.Warnf("removing the cgroup of a killed run: %v", err)

@@ -56,6 +56,9 @@ var createSteps = []string{
 	//book:add cgroups
 	"join",
 	//book:end
+	//book:add netns
+	"network",
+	//book:end
 	//book:add detach
 	"record",
 	//book:end

@@ -132,6 +132,10 @@ func TestContainerSeesOnlyTheImage(t *testing.T) {
 		targets = append(targets, m.Target)
 	}
 	expected := []string{"/", "/proc", "/sys", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue"}
+	//book:add netns
+	// The files that say who the container is on its network.
+	expected = append(expected, "/etc/hosts", "/etc/hostname", "/etc/resolv.conf")
+	//book:end
 	for _, target := range targets {
 		if strings.HasPrefix(target, "/sys/fs/cgroup") {
 			continue

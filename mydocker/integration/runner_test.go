@@ -40,6 +40,9 @@ type env struct {
 	//book:add cgroups
 	cgroupParent string // the test's own parent for its containers' cgroups
 	//book:end
+	//book:add netns
+	bridge, subnet string // the test's own default network
+	//book:end
 }
 
 func newEnv(t *testing.T) *env {
@@ -57,6 +60,13 @@ func newEnv(t *testing.T) *env {
 	e.cgroupParent = fmt.Sprintf("mydocker-test-%d-%d", os.Getpid(), envCount.Add(1))
 	// Cleanups run last-in first-out: the parent goes before the leak check.
 	t.Cleanup(e.removeCgroupParent)
+	//book:end
+	//book:add netns
+	e.bridge, e.subnet = testNetwork(envCount.Load())
+	// Before the leak check: the bridge goes once no port is left on it,
+	// and, before that, every address must have been given back.
+	t.Cleanup(e.removeBridge)
+	t.Cleanup(e.checkAddressesReleased)
 	//book:end
 	t.Cleanup(e.checkContainerDirsRemoved)
 	//book:add rootfs
@@ -80,6 +90,9 @@ func (e *env) environ() []string {
 	env := append(os.Environ(), "MYDOCKER_ROOT="+e.root)
 	//book:add cgroups
 	env = append(env, "MYDOCKER_CGROUP_PARENT="+e.cgroupParent)
+	//book:end
+	//book:add netns
+	env = append(env, "MYDOCKER_BRIDGE="+e.bridge, "MYDOCKER_BRIDGE_SUBNET="+e.subnet)
 	//book:end
 	return env
 }

@@ -5,13 +5,16 @@
 package network
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math/bits"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/sirupsen/logrus"
@@ -57,18 +60,20 @@ func CheckSubnet(subnet netip.Prefix) error {
 	return nil
 }
 
-// Allocate takes the lowest free address of subnet, as Docker's default
-// allocator does. The network address, the broadcast address and
-// reserved (the gateway) are never handed out.
-func (m IPAM) Allocate(subnet netip.Prefix, reserved ...netip.Addr) (netip.Addr, error) {
+// Allocate takes the lowest free address of subnet for owner (a
+// container's id), as Docker's default allocator does. The network
+// address, the broadcast address and reserved (the gateway) are never
+// handed out.
+func (m IPAM) Allocate(subnet netip.Prefix, owner string, reserved ...netip.Addr) (netip.Addr, error) {
 	var got netip.Addr
-	err := m.change(subnet, reserved, func(b bitmap) error {
+	err := m.change(subnet, reserved, func(b bitmap, o owners) error {
 		i, ok := b.firstClear(subnetSize(subnet))
 		if !ok {
 			return fmt.Errorf("subnet %s: %w: remove a container of its network, or create a network with a larger subnet", subnet, ErrSubnetFull)
 		}
-		b.set(i)
 		got = addrAt(subnet, i)
+		b.set(i)
+		o[got.String()] = owner
 		return nil
 	})
 	if err == nil {
@@ -77,39 +82,77 @@ func (m IPAM) Allocate(subnet netip.Prefix, reserved ...netip.Addr) (netip.Addr,
 	return got, err
 }
 
-// AllocateAddr takes the address the user asked for (--ip).
-func (m IPAM) AllocateAddr(subnet netip.Prefix, addr netip.Addr, reserved ...netip.Addr) error {
+// AllocateAddr takes the address the user asked for (--ip) for owner.
+func (m IPAM) AllocateAddr(subnet netip.Prefix, addr netip.Addr, owner string, reserved ...netip.Addr) error {
 	i, err := indexOf(subnet, addr)
 	if err != nil {
 		return err
 	}
-	return m.change(subnet, reserved, func(b bitmap) error {
+	return m.change(subnet, reserved, func(b bitmap, o owners) error {
 		if b.isSet(i) {
 			return fmt.Errorf("address %s is already in use, or reserved, in %s: choose another --ip, or leave it out", addr, subnet)
 		}
 		b.set(i)
+		o[addr.String()] = owner
 		logrus.Debugf("ipam: %s taken from %s", addr, subnet)
 		return nil
 	})
 }
 
-// Release gives an address back. Releasing a free address is no error:
-// a cleanup that was interrupted may run twice.
-func (m IPAM) Release(subnet netip.Prefix, addr netip.Addr, reserved ...netip.Addr) error {
+// Release gives back an address that owner holds. Releasing an address
+// that owner does not hold is no error, and changes nothing: a cleanup
+// that was interrupted may run twice, and by then the address may be
+// another container's.
+func (m IPAM) Release(subnet netip.Prefix, addr netip.Addr, owner string) error {
 	i, err := indexOf(subnet, addr)
 	if err != nil {
 		return err
 	}
-	for _, r := range reserved {
-		if r == addr {
-			return fmt.Errorf("address %s of %s is reserved; it is never released", addr, subnet)
+	return m.change(subnet, nil, func(b bitmap, o owners) error {
+		if who, ok := o[addr.String()]; !ok || who != owner {
+			return nil // reserved, free, or someone else's
 		}
-	}
-	return m.change(subnet, reserved, func(b bitmap) error {
 		b.clear(i)
+		delete(o, addr.String())
 		logrus.Debugf("ipam: %s given back to %s", addr, subnet)
 		return nil
 	})
+}
+
+// ReleaseOwner gives back every address that owner holds, in every
+// subnet: what a container killed before it could record its address
+// still holds.
+func (m IPAM) ReleaseOwner(owner string) error {
+	entries, err := os.ReadDir(m.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading the address bitmaps: %w", err)
+	}
+	for _, e := range entries {
+		subnet, ok := subnetOfFile(e.Name())
+		if !ok {
+			continue
+		}
+		err := m.change(subnet, nil, func(b bitmap, o owners) error {
+			for addr, who := range o {
+				if who != owner {
+					continue
+				}
+				if i, err := indexOf(subnet, netip.MustParseAddr(addr)); err == nil {
+					b.clear(i)
+				}
+				delete(o, addr)
+				logrus.Debugf("ipam: %s of %s given back to %s", addr, owner, subnet)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // InUse counts the addresses taken in subnet, the reserved ones included.
@@ -135,16 +178,28 @@ func (m IPAM) Remove(subnet netip.Prefix) error {
 		return err
 	}
 	defer unlock()
-	if err := os.Remove(m.file(subnet)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("removing the addresses of %s: %w", subnet, err)
+	for _, f := range []string{m.file(subnet), m.ownersFile(subnet)} {
+		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("removing the addresses of %s: %w", subnet, err)
+		}
 	}
 	return nil
 }
 
-// change reads subnet's bitmap under the lock (a new one, with the
-// network, broadcast and reserved addresses taken, the first time), lets
-// fn change it, and writes it back.
-func (m IPAM) change(subnet netip.Prefix, reserved []netip.Addr, fn func(bitmap) error) error {
+// owners says who holds each address: the id of the container that took
+// it. The bitmap alone would let a cleanup that runs twice give back an
+// address that another container holds since, and could not tell what a
+// container killed before it recorded its address still holds.
+type owners map[string]string // address -> container id
+
+// change reads subnet's bitmap and owners under the lock (a new bitmap,
+// with the network, broadcast and reserved addresses taken, the first
+// time), lets fn change them, and writes them back. Two files cannot be
+// replaced at once; they are written so that a crash at any point leaves
+// every taken address with its owner: new owners before the bitmap, and
+// the owners of given-back addresses forgotten after it. (An owner whose
+// address is free again is harmless.)
+func (m IPAM) change(subnet netip.Prefix, reserved []netip.Addr, fn func(bitmap, owners) error) error {
 	if err := CheckSubnet(subnet); err != nil {
 		return err
 	}
@@ -157,10 +212,35 @@ func (m IPAM) change(subnet netip.Prefix, reserved []netip.Addr, fn func(bitmap)
 	if err != nil {
 		return err
 	}
-	if err := fn(b); err != nil {
+	before, err := m.readOwners(subnet)
+	if err != nil {
 		return err
 	}
-	return m.write(subnet, b)
+	after := maps.Clone(before)
+	oldBits := slices.Clone(b)
+	if err := fn(b, after); err != nil {
+		return err
+	}
+	union, added := maps.Clone(before), false
+	for addr, who := range after {
+		if before[addr] != who {
+			union[addr], added = who, true
+		}
+	}
+	if added {
+		if err := m.writeOwners(subnet, union); err != nil {
+			return err
+		}
+	}
+	if !slices.Equal(oldBits, b) {
+		if err := m.write(subnet, b); err != nil {
+			return err
+		}
+	}
+	if !maps.Equal(union, after) {
+		return m.writeOwners(subnet, after)
+	}
+	return nil
 }
 
 func (m IPAM) read(subnet netip.Prefix, reserved []netip.Addr) (bitmap, error) {
@@ -187,15 +267,52 @@ func (m IPAM) read(subnet netip.Prefix, reserved []netip.Addr) (bitmap, error) {
 	return bitmap(data), nil
 }
 
-// write replaces the bitmap file atomically: a temporary file beside it,
-// flushed to the disk, renamed over it. A mydocker killed halfway leaves
-// the old bitmap or the new one, never a mix.
-func (m IPAM) write(subnet netip.Prefix, b bitmap) error {
-	tmp, err := os.CreateTemp(m.dir, ".write-")
+func (m IPAM) readOwners(subnet netip.Prefix) (owners, error) {
+	o := owners{}
+	data, err := os.ReadFile(m.ownersFile(subnet))
+	if errors.Is(err, fs.ErrNotExist) {
+		return o, nil
+	}
+	if err == nil {
+		err = json.Unmarshal(data, &o)
+	}
 	if err != nil {
+		return nil, fmt.Errorf("reading who holds the addresses of %s: %w", subnet, err)
+	}
+	return o, nil
+}
+
+func (m IPAM) writeOwners(subnet netip.Prefix, o owners) error {
+	data, err := json.Marshal(o)
+	if err == nil {
+		err = writeAtomically(m.ownersFile(subnet), append(data, '\n'))
+	}
+	if err != nil {
+		return fmt.Errorf("saving who holds the addresses of %s: %w", subnet, err)
+	}
+	return nil
+}
+
+// write replaces the bitmap file atomically (writeAtomically).
+func (m IPAM) write(subnet netip.Prefix, b bitmap) error {
+	if err := writeAtomically(m.file(subnet), b); err != nil {
 		return fmt.Errorf("saving the addresses of %s: %w", subnet, err)
 	}
-	_, err = tmp.Write(b)
+	return nil
+}
+
+// writeAtomically replaces a file: a temporary file beside it, flushed
+// to the disk, renamed over it. A mydocker killed halfway leaves the old
+// file or the new one, never a mix.
+func writeAtomically(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".write-")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(data)
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -203,13 +320,12 @@ func (m IPAM) write(subnet netip.Prefix, b bitmap) error {
 		err = closeErr
 	}
 	if err == nil {
-		err = os.Rename(tmp.Name(), m.file(subnet))
+		err = os.Rename(tmp.Name(), path)
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
-		return fmt.Errorf("saving the addresses of %s: %w", subnet, err)
 	}
-	return nil
+	return err
 }
 
 // lock takes the IPAM's exclusive flock(2); the kernel releases it if
@@ -232,6 +348,16 @@ func (m IPAM) lock() (func(), error) {
 // file is the subnet's bitmap: 172.30.0.0/16 is in 172.30.0.0-16.
 func (m IPAM) file(subnet netip.Prefix) string {
 	return filepath.Join(m.dir, strings.Replace(subnet.String(), "/", "-", 1))
+}
+
+// ownersFile is beside the bitmap: 172.30.0.0-16.owners.
+func (m IPAM) ownersFile(subnet netip.Prefix) string { return m.file(subnet) + ".owners" }
+
+// subnetOfFile reads a bitmap's file name back; other files are not
+// bitmaps.
+func subnetOfFile(name string) (netip.Prefix, bool) {
+	subnet, err := netip.ParsePrefix(strings.Replace(name, "-", "/", 1))
+	return subnet, err == nil && CheckSubnet(subnet) == nil
 }
 
 // subnetSize is the number of addresses in subnet, 2^(32-bits).

@@ -3,6 +3,7 @@
 package network
 
 import (
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -22,7 +23,7 @@ func TestAllocateEveryAddressOnce(t *testing.T) {
 	m := OpenIPAM(t.TempDir())
 	seen := map[netip.Addr]bool{}
 	for i := 0; i < 253; i++ {
-		a, err := m.Allocate(testSubnet, testGateway)
+		a, err := m.Allocate(testSubnet, "c1", testGateway)
 		require.NoError(t, err)
 		require.False(t, seen[a], "%s handed out twice", a)
 		seen[a] = true
@@ -32,32 +33,84 @@ func TestAllocateEveryAddressOnce(t *testing.T) {
 	for _, never := range []string{"172.30.0.0", "172.30.0.1", "172.30.0.255"} {
 		assert.False(t, seen[netip.MustParseAddr(never)], never)
 	}
-	_, err := m.Allocate(testSubnet, testGateway)
+	_, err := m.Allocate(testSubnet, "c1", testGateway)
 	assert.ErrorIs(t, err, ErrSubnetFull)
 	n, err := m.InUse(testSubnet)
 	require.NoError(t, err)
 	assert.Equal(t, 256, n)
 }
 
-// A released address is the next one handed out; releasing twice is fine.
+// A released address is the next one handed out. Only its holder gives
+// it back: a second release, late, of an address that has gone to another
+// container since, changes nothing.
 func TestReleaseGivesTheAddressBack(t *testing.T) {
 	m := OpenIPAM(t.TempDir())
-	first, err := m.Allocate(testSubnet, testGateway)
+	first, err := m.Allocate(testSubnet, "a", testGateway)
 	require.NoError(t, err)
 	assert.Equal(t, "172.30.0.2", first.String())
-	second, err := m.Allocate(testSubnet, testGateway)
+	second, err := m.Allocate(testSubnet, "b", testGateway)
 	require.NoError(t, err)
-	require.NoError(t, m.Release(testSubnet, first, testGateway))
-	require.NoError(t, m.Release(testSubnet, first, testGateway))
-	again, err := m.Allocate(testSubnet, testGateway)
+	require.NoError(t, m.Release(testSubnet, first, "a"))
+	require.NoError(t, m.Release(testSubnet, first, "a"))
+	again, err := m.Allocate(testSubnet, "c", testGateway)
 	require.NoError(t, err)
 	assert.Equal(t, first, again)
-	require.NoError(t, m.Release(testSubnet, second, testGateway))
-	require.NoError(t, m.Release(testSubnet, again, testGateway))
+	require.NoError(t, m.Release(testSubnet, again, "a"), "a's late release")
+	third, err := m.Allocate(testSubnet, "d", testGateway)
+	require.NoError(t, err)
+	assert.NotEqual(t, again, third, "c still holds its address")
+	require.NoError(t, m.Release(testSubnet, testGateway, ""))
+	for addr, who := range map[netip.Addr]string{second: "b", again: "c", third: "d"} {
+		require.NoError(t, m.Release(testSubnet, addr, who))
+	}
 	n, err := m.InUse(testSubnet)
 	require.NoError(t, err)
 	assert.Equal(t, 3, n, "only the network, gateway and broadcast addresses")
-	assert.Error(t, m.Release(testSubnet, testGateway, testGateway), "the gateway stays reserved")
+}
+
+// What a container killed before it recorded its address holds is found
+// by its id, in every subnet.
+func TestReleaseOwnerGivesBackAllItHolds(t *testing.T) {
+	m := OpenIPAM(t.TempDir())
+	other := netip.MustParsePrefix("10.1.0.0/16")
+	_, err := m.Allocate(testSubnet, "dead", testGateway)
+	require.NoError(t, err)
+	kept, err := m.Allocate(testSubnet, "alive", testGateway)
+	require.NoError(t, err)
+	require.NoError(t, m.AllocateAddr(other, netip.MustParseAddr("10.1.2.3"), "dead"))
+	require.NoError(t, m.ReleaseOwner("dead"))
+	n, err := m.InUse(testSubnet)
+	require.NoError(t, err)
+	assert.Equal(t, 4, n, "network, gateway, broadcast and alive's")
+	n, err = m.InUse(other)
+	require.NoError(t, err)
+	assert.Equal(t, 2, n, "network and broadcast")
+	o, err := m.readOwners(testSubnet)
+	require.NoError(t, err)
+	assert.Equal(t, owners{kept.String(): "alive"}, o)
+}
+
+// A crash between the two files never leaves a taken address without its
+// owner: the owner is written before the bitmap, and forgotten after it.
+func TestEveryTakenAddressHasAnOwnerAtEveryStep(t *testing.T) {
+	m := OpenIPAM(t.TempDir())
+	a, err := m.Allocate(testSubnet, "x", testGateway)
+	require.NoError(t, err)
+	// As if killed after the bitmap of a release was written: the owner
+	// is still there, and a second release finishes the job.
+	b, err := m.read(testSubnet, nil)
+	require.NoError(t, err)
+	i, err := indexOf(testSubnet, a)
+	require.NoError(t, err)
+	b.clear(i)
+	require.NoError(t, m.write(testSubnet, b))
+	require.NoError(t, m.ReleaseOwner("x"))
+	o, err := m.readOwners(testSubnet)
+	require.NoError(t, err)
+	assert.Empty(t, o)
+	again, err := m.Allocate(testSubnet, "y", testGateway)
+	require.NoError(t, err)
+	assert.Equal(t, a, again)
 }
 
 // --ip takes one address, once; addresses outside the subnet, or the
@@ -65,11 +118,11 @@ func TestReleaseGivesTheAddressBack(t *testing.T) {
 func TestAllocateAChosenAddress(t *testing.T) {
 	m := OpenIPAM(t.TempDir())
 	want := netip.MustParseAddr("172.30.0.77")
-	require.NoError(t, m.AllocateAddr(testSubnet, want, testGateway))
-	assert.ErrorContains(t, m.AllocateAddr(testSubnet, want, testGateway), "already in use")
-	assert.ErrorContains(t, m.AllocateAddr(testSubnet, testGateway, testGateway), "already in use")
-	assert.ErrorContains(t, m.AllocateAddr(testSubnet, netip.MustParseAddr("10.0.0.5"), testGateway), "not in the subnet")
-	assert.ErrorContains(t, m.AllocateAddr(testSubnet, netip.MustParseAddr("172.30.0.255"), testGateway), "broadcast")
+	require.NoError(t, m.AllocateAddr(testSubnet, want, "c1", testGateway))
+	assert.ErrorContains(t, m.AllocateAddr(testSubnet, want, "c1", testGateway), "already in use")
+	assert.ErrorContains(t, m.AllocateAddr(testSubnet, testGateway, "c1", testGateway), "already in use")
+	assert.ErrorContains(t, m.AllocateAddr(testSubnet, netip.MustParseAddr("10.0.0.5"), "c1", testGateway), "not in the subnet")
+	assert.ErrorContains(t, m.AllocateAddr(testSubnet, netip.MustParseAddr("172.30.0.255"), "c1", testGateway), "broadcast")
 }
 
 // A /16 works: the encoding sets no limit below it.
@@ -77,14 +130,14 @@ func TestALargeSubnet(t *testing.T) {
 	m := OpenIPAM(t.TempDir())
 	big := netip.MustParsePrefix("10.88.0.0/16")
 	last := netip.MustParseAddr("10.88.255.254")
-	require.NoError(t, m.AllocateAddr(big, last))
-	a, err := m.Allocate(big)
+	require.NoError(t, m.AllocateAddr(big, last, "c1"))
+	a, err := m.Allocate(big, "c2")
 	require.NoError(t, err)
 	assert.Equal(t, "10.88.0.1", a.String())
 	st, err := os.Stat(m.file(big))
 	require.NoError(t, err)
 	assert.Equal(t, int64(65536/8), st.Size(), "one bit per address")
-	assert.ErrorContains(t, m.AllocateAddr(big, last), "already in use")
+	assert.ErrorContains(t, m.AllocateAddr(big, last, "c1"), "already in use")
 }
 
 // The smallest subnet: a /30 has two host addresses, and the bits of its
@@ -92,10 +145,10 @@ func TestALargeSubnet(t *testing.T) {
 func TestASlash30(t *testing.T) {
 	m := OpenIPAM(t.TempDir())
 	tiny := netip.MustParsePrefix("192.168.77.0/30")
-	a, err := m.Allocate(tiny, netip.MustParseAddr("192.168.77.1"))
+	a, err := m.Allocate(tiny, "c1", netip.MustParseAddr("192.168.77.1"))
 	require.NoError(t, err)
 	assert.Equal(t, "192.168.77.2", a.String())
-	_, err = m.Allocate(tiny, netip.MustParseAddr("192.168.77.1"))
+	_, err = m.Allocate(tiny, "c1", netip.MustParseAddr("192.168.77.1"))
 	assert.ErrorIs(t, err, ErrSubnetFull)
 }
 
@@ -120,7 +173,7 @@ func TestParallelAllocationsAreDistinct(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			a, err := OpenIPAM(root).Allocate(testSubnet, testGateway)
+			a, err := OpenIPAM(root).Allocate(testSubnet, fmt.Sprint("c", i), testGateway)
 			assert.NoError(t, err)
 			got[i] = a
 		})
@@ -131,8 +184,8 @@ func TestParallelAllocationsAreDistinct(t *testing.T) {
 		assert.False(t, seen[a], "%s handed out twice", a)
 		seen[a] = true
 	}
-	for _, a := range got {
-		require.NoError(t, OpenIPAM(root).Release(testSubnet, a, testGateway))
+	for i, a := range got {
+		require.NoError(t, OpenIPAM(root).Release(testSubnet, a, fmt.Sprint("c", i)))
 	}
 	n3, err := OpenIPAM(root).InUse(testSubnet)
 	require.NoError(t, err)
@@ -144,9 +197,9 @@ func TestParallelAllocationsAreDistinct(t *testing.T) {
 // A damaged bitmap is refused with what to do, never silently reset.
 func TestADamagedBitmapIsRefused(t *testing.T) {
 	m := OpenIPAM(t.TempDir())
-	_, err := m.Allocate(testSubnet, testGateway)
+	_, err := m.Allocate(testSubnet, "c1", testGateway)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(m.file(testSubnet), []byte("short"), 0o600))
-	_, err = m.Allocate(testSubnet, testGateway)
+	_, err = m.Allocate(testSubnet, "c1", testGateway)
 	assert.ErrorContains(t, err, "damaged")
 }

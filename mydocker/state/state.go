@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/mydocker-book/mydocker/mydocker/network"
 )
 
 // Status is where a container is in its life. The names are those of the
@@ -46,6 +48,11 @@ type State struct {
 	// Error says why a stopped container has no exit code: the mydocker
 	// that watched it was killed before it could record one (Reconcile).
 	Error string `json:"error,omitempty"`
+	//book:end
+	//book:add netns
+	// Endpoint is the container's address and veth pair while it has
+	// them: from its start until it stops.
+	Endpoint *network.Endpoint `json:"endpoint,omitempty"`
 	//book:end
 }
 

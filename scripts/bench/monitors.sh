@@ -15,11 +15,13 @@
 set -euo pipefail
 mydocker=$1 root=$2 parent=$3
 count=10
+net=() # as run.sh: no bridge, from the netns chapter on
+case $("$mydocker" run --help) in *--network*) net=(--network none) ;; esac
 ids=()
 cleanup() { [ ${#ids[@]} = 0 ] || "$mydocker" --root "$root" rm -f "${ids[@]}" >/dev/null; }
 trap cleanup EXIT
 for _ in $(seq "$count"); do
-	ids+=("$("$mydocker" --root "$root" run -d --rm --cgroup-parent "$parent" busybox sleep 600)")
+	ids+=("$("$mydocker" --root "$root" run -d --rm "${net[@]}" --cgroup-parent "$parent" busybox sleep 600)")
 done
 sleep 1 # the monitors are idle: the containers run
 for id in "${ids[@]}"; do

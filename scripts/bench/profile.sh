@@ -42,6 +42,8 @@ hardened=0
 case $("$mydocker" run --help) in *cap-add*) hardened=1 ;; esac
 rm_flag="" # from the detach chapter on, what keeps no stopped container
 case $("$mydocker" run --help) in *--rm*) rm_flag=--rm ;; esac
+# As run.sh: runc's network setup, a namespace with nothing in it.
+case $("$mydocker" run --help) in *--network*) rm_flag="$rm_flag --network none" ;; esac
 if [ "$hardened" = 1 ]; then
 	marks="start mkdir clone init mount pivot seccomp capset closed cmd exit rm0 rm1 end"
 else

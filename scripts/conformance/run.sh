@@ -199,14 +199,17 @@ docker version >/dev/null 2>&1 || die "dockerd did not answer in 30 s; its log: 
 # --- 3. the same container, three times ------------------------------------------
 # --network host: mydocker has no network namespace before the chapter
 # netns, so the container shares the host's; Docker's host mode is the same
-# setup, and makes no namespace file to unmount. Standard input is /dev/null
+# setup, and makes no namespace file to unmount. From netns on, mydocker
+# is run with --network host too. Standard input is /dev/null
 # and standard output and error are pipes on both sides, as a container of
 # Docker's has them without -i or -t (mydocker passes its own on).
 docker import "$work/image.tar" "$image:conformance" >/dev/null
 docker run --rm --network host "${flags[@]}" "$image:conformance" /usr/local/bin/probe </dev/null | cat >"$out/docker.json"
-rm_flag=() # from the detach chapter on, as Docker's --rm above
-case $("$work/mydocker" run --help) in *--rm*) rm_flag=(--rm) ;; esac
-"$work/mydocker" --root "$work/root" run "${rm_flag[@]}" --cgroup-parent "$parent" "${flags[@]}" "$image" /usr/local/bin/probe \
+run_flags=() # from the detach chapter on, as Docker's --rm above
+case $("$work/mydocker" run --help) in *--rm*) run_flags=(--rm) ;; esac
+# From the netns chapter on, the host's network as Docker's above.
+case $("$work/mydocker" run --help) in *--network*) run_flags+=(--network host) ;; esac
+"$work/mydocker" --root "$work/root" run "${run_flags[@]}" --cgroup-parent "$parent" "${flags[@]}" "$image" /usr/local/bin/probe \
 	</dev/null 2> >(cat >&2) | cat >"$out/mydocker.json"
 # The host's own view, to tell shared namespaces and cgroups from new ones.
 "$work/probe" </dev/null >"$out/host.json"
@@ -214,7 +217,7 @@ case $("$work/mydocker" run --help) in *--rm*) rm_flag=(--rm) ;; esac
 	echo "docker client: $DOCKER, $(docker version --format '{{.Client.Version}} (API {{.Client.APIVersion}})')"
 	echo "dockerd: $(docker version --format '{{.Server.Version}} (API {{.Server.APIVersion}})'), storage driver vfs"
 	echo "mydocker: $("$work/mydocker" --version)"
-	echo "flags: --network host ${flags[*]} (docker); --cgroup-parent $parent ${flags[*]} (mydocker)"
+	echo "flags: --network host ${flags[*]} (docker); ${run_flags[*]} --cgroup-parent $parent ${flags[*]} (mydocker)"
 } >"$out/versions.txt"
 cat "$out/versions.txt"
 

@@ -2,8 +2,10 @@
 # sandbox.sh: run a command (the transcripts checker) as root in a mount
 # namespace of its own, with a fresh tmpfs at /var/lib/mydocker and another
 # at /tmp, so that the transcripts show the book's paths, and neither the
-# machine's own state root nor its /tmp is touched by what they make. If
-# /var/lib/mydocker did not exist, it is removed again.
+# machine's own state root nor its /tmp is touched by what they make; and
+# in a network namespace of its own, so that the default bridge mydocker0
+# that the network chapters make (and keep, as Docker keeps docker0) goes
+# away with it. If /var/lib/mydocker did not exist, it is removed again.
 #
 # Usage (as root): scripts/transcripts/sandbox.sh COMMAND [ARG...]
 set -euo pipefail
@@ -15,7 +17,7 @@ if [ ! -d "$root" ]; then
 fi
 status=0
 # shellcheck disable=SC2016 # $0 and $@ are the inner shell's: the root, then the command
-unshare --mount --propagation private sh -c 'mount -t tmpfs -o mode=0700 tmpfs "$0" && mount -t tmpfs -o mode=1777 tmpfs /tmp && exec "$@"' \
+unshare --mount --net --propagation private sh -c 'ip link set lo up && mount -t tmpfs -o mode=0700 tmpfs "$0" && mount -t tmpfs -o mode=1777 tmpfs /tmp && exec "$@"' \
 	"$root" "$@" || status=$?
 if [ "$created" = 1 ]; then
 	rmdir "$root" 2>/dev/null || true

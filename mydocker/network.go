@@ -1,0 +1,43 @@
+//book:file netns
+
+package main
+
+import (
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/mydocker-book/mydocker/mydocker/container"
+	"github.com/mydocker-book/mydocker/mydocker/network"
+)
+
+// networkFlags are run's flags of this chapter.
+func networkFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Value: container.NetworkBridge, Usage: "bridge: a veth pair to mydocker's bridge; none: lo alone; host: the host's network"},
+		&cli.StringFlag{Name: "ip", Usage: "the container's address on the bridge's subnet, such as 172.29.0.10"},
+		&cli.StringFlag{
+			Name: "bridge", Value: network.DefaultBridge, EnvVars: []string{"MYDOCKER_BRIDGE"},
+			Usage: "the bridge a state root's bridge network gets when first used",
+		},
+		&cli.StringFlag{
+			Name: "bridge-subnet", Value: network.DefaultSubnet, EnvVars: []string{"MYDOCKER_BRIDGE_SUBNET"},
+			Usage: "the subnet a state root's bridge network gets when first used",
+		},
+	}
+}
+
+func networkFromFlags(ctx *cli.Context, cfg *container.Config) error {
+	cfg.Network, cfg.IP = ctx.String("network"), ctx.String("ip")
+	if err := container.CheckNetwork(cfg.Network, cfg.IP); err != nil {
+		return err
+	}
+	cfg.BridgeName, cfg.BridgeSubnet = ctx.String("bridge"), ctx.String("bridge-subnet")
+	// Docker gives a container on the host's network the host's name.
+	if cfg.Network == container.NetworkHost && !ctx.IsSet("hostname") {
+		if name, err := os.Hostname(); err == nil {
+			cfg.Hostname = name
+		}
+	}
+	return nil
+}

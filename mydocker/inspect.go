@@ -107,12 +107,19 @@ func networkSettings(ep *network.Endpoint) inspectedNetworkSettings {
 		return settings
 	}
 	e := inspectedEndpoint{IPAddress: ep.IP.String(), IPPrefixLen: ep.Subnet.Bits(), Gateway: ep.Gateway.String(), MacAddress: ep.MAC}
-	settings.inspectedEndpoint = e
+	//book:replace netns bridge
+	// settings.inspectedEndpoint = e
+	//book:end netns bridge
+	//book:add bridge
+	if ep.Network == "bridge" {
+		settings.inspectedEndpoint = e
+	}
+	//book:end bridge
 	settings.Networks[ep.Network] = e
 	return settings
 }
 
-//book:end
+//book:end netns
 
 type inspectedGraphDriver struct {
 	Name string
@@ -145,12 +152,9 @@ func inspectContainers(ctx *cli.Context) error {
 	if ctx.NArg() == 0 {
 		return commandFailed(errors.New("inspect needs at least one container: mydocker inspect [-f FORMAT] CONTAINER [CONTAINER...]"))
 	}
-	var tmpl *template.Template
-	if format := ctx.String("format"); format != "" {
-		var err error
-		if tmpl, err = template.New("format").Funcs(templateFuncs).Parse(format); err != nil {
-			return commandFailed(fmt.Errorf("invalid --format: %w", err))
-		}
+	tmpl, err := parseFormat(ctx.String("format"))
+	if err != nil {
+		return commandFailed(err)
 	}
 	var all []inspected
 	var failures []error
@@ -168,7 +172,19 @@ func inspectContainers(ctx *cli.Context) error {
 	return commandFailed(errors.Join(failures...))
 }
 
-func printInspected(all []inspected, tmpl *template.Template) error {
+// parseFormat parses -f's Go template, if there is one.
+func parseFormat(format string) (*template.Template, error) {
+	if format == "" {
+		return nil, nil
+	}
+	tmpl, err := template.New("format").Funcs(templateFuncs).Parse(format)
+	if err != nil {
+		return nil, fmt.Errorf("invalid --format: %w", err)
+	}
+	return tmpl, nil
+}
+
+func printInspected[T any](all []T, tmpl *template.Template) error {
 	if tmpl == nil {
 		data, err := json.MarshalIndent(all, "", "    ")
 		if err != nil {
@@ -196,7 +212,7 @@ func printInspected(all []inspected, tmpl *template.Template) error {
 // asJSONFields is what a template sees: the JSON's fields, by the names
 // the JSON shows (Id, as in Docker's templates), numbers printed as they
 // are written (not 6.7108864e+07).
-func asJSONFields(c inspected) (map[string]any, error) {
+func asJSONFields(c any) (map[string]any, error) {
 	data, err := json.Marshal(c)
 	if err != nil {
 		return nil, err

@@ -57,13 +57,24 @@ func newApp() *cli.App {
 		// 	initCommand(), watchCommand(), reapCommand(),
 		// },
 		//book:end
-		//book:add images
+		//book:replace images bridge
+		// Commands: []*cli.Command{
+		// 	runCommand(), execCommand(), psCommand(), logsCommand(), inspectCommand(), topCommand(), attachCommand(),
+		// 	startCommand(), stopCommand(), restartCommand(), killCommand(), waitCommand(), pauseCommand(), unpauseCommand(),
+		// 	rmCommand(), containerCommand(),
+		// 	imagesCommand(), importCommand(), commitCommand(), exportCommand(), saveCommand(), loadCommand(),
+		// 	historyCommand(), tagCommand(), rmiCommand(),
+		// 	initCommand(), watchCommand(), reapCommand(),
+		// },
+		//book:end
+		//book:add bridge
 		Commands: []*cli.Command{
 			runCommand(), execCommand(), psCommand(), logsCommand(), inspectCommand(), topCommand(), attachCommand(),
 			startCommand(), stopCommand(), restartCommand(), killCommand(), waitCommand(), pauseCommand(), unpauseCommand(),
 			rmCommand(), containerCommand(),
 			imagesCommand(), importCommand(), commitCommand(), exportCommand(), saveCommand(), loadCommand(),
 			historyCommand(), tagCommand(), rmiCommand(),
+			networkCommand(),
 			initCommand(), watchCommand(), reapCommand(),
 		},
 		//book:end

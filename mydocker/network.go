@@ -14,8 +14,17 @@ import (
 // networkFlags are run's flags of this chapter.
 func networkFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "network", Aliases: []string{"net"}, Value: container.NetworkBridge, Usage: "bridge: a veth pair to mydocker's bridge; none: lo alone; host: the host's network"},
-		&cli.StringFlag{Name: "ip", Usage: "the container's address on the bridge's subnet, such as 172.29.0.10"},
+		//book:replace netns bridge
+		// &cli.StringFlag{Name: "network", Aliases: []string{"net"}, Value: container.NetworkBridge, Usage: "bridge: a veth pair to mydocker's bridge; none: lo alone; host: the host's network"},
+		// &cli.StringFlag{Name: "ip", Usage: "the container's address on the bridge's subnet, such as 172.29.0.10"},
+		//book:end
+		//book:add bridge
+		&cli.StringFlag{
+			Name: "network", Aliases: []string{"net"}, Value: container.NetworkBridge,
+			Usage: "bridge: a veth pair to mydocker's own bridge; none: lo alone; host: the host's network; NAME: a network of network create",
+		},
+		&cli.StringFlag{Name: "ip", Usage: "the container's address on its network's subnet, such as 172.29.0.10"},
+		//book:end
 		&cli.StringFlag{
 			Name: "bridge", Value: network.DefaultBridge, EnvVars: []string{"MYDOCKER_BRIDGE"},
 			Usage: "the bridge a state root's bridge network gets when first used",

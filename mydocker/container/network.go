@@ -24,15 +24,24 @@ const (
 // CheckNetwork refuses a --network mode this chapter does not know, and
 // an --ip that cannot be given.
 func CheckNetwork(mode, ip string) error {
-	switch mode {
-	case NetworkBridge, NetworkNone, NetworkHost:
-	default:
-		return fmt.Errorf("network %q not found: use bridge (the default), none or host", mode)
+	//book:replace netns bridge
+	// switch mode {
+	// case NetworkBridge, NetworkNone, NetworkHost:
+	// default:
+	// 	return fmt.Errorf("network %q not found: use bridge (the default), none or host", mode)
+	// }
+	//book:end
+	//book:add bridge
+	// A network of network create is checked when the container joins it:
+	// it may be made or removed meanwhile.
+	if err := network.CheckName(mode); err != nil {
+		return fmt.Errorf("network %q not found: use bridge (the default), none, host or the name of a network", mode)
 	}
+	//book:end
 	if ip == "" {
 		return nil
 	}
-	if mode != NetworkBridge {
+	if !hasAddresses(mode) {
 		return fmt.Errorf("--ip %s needs a network with addresses: --network %s has none", ip, mode)
 	}
 	if _, err := netip.ParseAddr(ip); err != nil {
@@ -40,6 +49,10 @@ func CheckNetwork(mode, ip string) error {
 	}
 	return nil
 }
+
+// hasAddresses tells whether the container gets an address: on the
+// default bridge, and on every network of network create.
+func hasAddresses(mode string) bool { return mode != NetworkNone && mode != NetworkHost }
 
 // ownsNetworkNamespace tells whether the container gets a network
 // namespace of its own, that is, everything but --network host.
@@ -51,12 +64,12 @@ func ownsNetworkNamespace(cfg Config) bool { return cfg.Network != NetworkHost }
 // can give it back; then the veth pair. Last, the files of /etc that say
 // who the container is on it.
 func (c *Container) connectNetwork() error {
-	switch c.Network {
-	case NetworkNone:
+	switch {
+	case c.Network == NetworkNone:
 		if err := network.LoopbackUp(c.init.Process.Pid); err != nil {
 			return err
 		}
-	case NetworkBridge:
+	case hasAddresses(c.Network):
 		if err := c.joinBridge(); err != nil {
 			return err
 		}
@@ -65,10 +78,21 @@ func (c *Container) connectNetwork() error {
 }
 
 func (c *Container) joinBridge() error {
-	n, err := network.Default(c.StateRoot, c.BridgeName, c.BridgeSubnet)
-	if err != nil {
-		return err
-	}
+	//book:replace netns bridge
+	// n, err := network.Default(c.StateRoot, c.BridgeName, c.BridgeSubnet)
+	// if err != nil {
+	// 	return err
+	// }
+	// return c.joinNetwork(n)
+	//book:end
+	//book:add bridge
+	return network.OpenStore(c.StateRoot).Use(c.Network, c.BridgeName, c.BridgeSubnet, c.joinNetwork)
+	//book:end
+}
+
+// joinNetwork takes the container's address on n, notes it in the
+// state, and wires the container to n's bridge.
+func (c *Container) joinNetwork(n network.Network) error {
 	var ip netip.Addr
 	if c.IP != "" {
 		ip = netip.MustParseAddr(c.IP) // CheckNetwork parsed it

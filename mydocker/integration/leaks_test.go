@@ -27,6 +27,9 @@ var resources = map[string]func() []string{
 	//book:add cgroups
 	"cgroups": ourCgroups,
 	//book:end
+	//book:add netns
+	"network devices": networkDevices,
+	//book:end
 }
 
 func takeSnapshot() snapshot {

@@ -53,6 +53,20 @@ func (e *env) removeBridge() {
 	require.NoError(e.t, netlink.LinkDel(link), "removing the test's bridge %s", e.bridge)
 }
 
+// networkDevices lists the host's network devices: a veth or a bridge
+// that outlives its test is a leak.
+func networkDevices() []string {
+	entries, err := os.ReadDir("/sys/class/net")
+	if err != nil {
+		return []string{"cannot read /sys/class/net: " + err.Error()}
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
 // checkAddressesReleased fails the test if an address of its network is
 // still taken once its containers are gone: the network's own address,
 // its broadcast address and the gateway are all that may be left.

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/sirupsen/logrus"
 	"github.com/vishvananda/netlink"
@@ -25,6 +26,10 @@ type Network struct {
 	Bridge  string       // the bridge device on the host
 	Subnet  netip.Prefix // the containers' addresses come from here
 	Gateway netip.Addr   // the bridge's address, the containers' default route
+	//book:add bridge
+	ID      string    `json:",omitempty"` // 64 hex digits, as a container's
+	Created time.Time `json:",omitzero"`
+	//book:end
 }
 
 // The default network's settings, used when a state root's default
@@ -44,10 +49,32 @@ func Default(stateRoot, bridge, subnet string) (Network, error) {
 	if n, err := readNetwork(path); err == nil || !errors.Is(err, fs.ErrNotExist) {
 		return n, err
 	}
+	//book:add bridge
+	// Made under the networks' lock, with a check of its subnet against
+	// the others and the host's routes, as network create's.
+	store := OpenStore(stateRoot)
+	unlock, err := store.lock(unix.LOCK_EX)
+	if err != nil {
+		return Network{}, err
+	}
+	defer unlock()
+	if n, err := readNetwork(path); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return n, err // another run made it meanwhile
+	}
+	//book:end
 	n, err := newNetwork("bridge", bridge, subnet)
 	if err != nil {
 		return n, err
 	}
+	//book:add bridge
+	if err := store.checkOverlaps(n.Subnet, n.Bridge); err != nil {
+		return n, fmt.Errorf("the default network: %w (--bridge-subnet, MYDOCKER_BRIDGE_SUBNET)", err)
+	}
+	if n.ID, err = newID(); err != nil {
+		return n, err
+	}
+	n.Created = time.Now().UTC()
+	//book:end
 	return n, writeNetwork(path, n)
 }
 

@@ -116,7 +116,7 @@ func gradeWorkspace(slug, workspace, image string) (ok bool, err error) {
 		return false, err
 	}
 	tree := filepath.Join(l.work, "tree")
-	fmt.Printf("grading %s against the book's tests of stage %s (this takes a minute or two)\n", workspace, slug)
+	fmt.Printf("grading %s against the book's tests of stage %s (this takes one to three minutes)\n", workspace, slug)
 	res, err := l.run(reference, workspace, tree, "")
 	if err != nil {
 		return false, err

@@ -42,7 +42,7 @@ func selfTest(slug, image string) error {
 	}
 	// Grading that workspace would run every part's tests once more with
 	// every part cut: what the runs below prove part by part, at a minute
-	// or more of CI for the nine labs.
+	// or more of CI for all the labs.
 	for _, p := range l.Parts {
 		dir := filepath.Join(l.work, "part-"+p.Name)
 		err := l.writeWorkspace(dir, p.Name)

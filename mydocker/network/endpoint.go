@@ -146,18 +146,24 @@ func (ep *Endpoint) configureInside(ns netns.NsHandle) error {
 // goes, and eth0 and its peer with it: a host end that is already gone is
 // no error.
 func (ep *Endpoint) Detach() error {
-	link, err := netlink.LinkByName(ep.HostVeth)
+	if err := deleteLink(ep.HostVeth); err != nil {
+		return fmt.Errorf("removing the veth %s: %w; remove it with: ip link del %s", ep.HostVeth, err, ep.HostVeth)
+	}
+	return nil
+}
+
+// deleteLink deletes the host's network device name; one already gone
+// is no error.
+func deleteLink(name string) error {
+	link, err := netlink.LinkByName(name)
 	if errors.As(err, new(netlink.LinkNotFoundError)) {
 		return nil
 	}
 	if err == nil {
-		logrus.Debugf("netlink: deleting %s", ep.HostVeth)
+		logrus.Debugf("netlink: deleting %s", name)
 		err = netlink.LinkDel(link)
 	}
-	if err != nil {
-		return fmt.Errorf("removing the veth %s: %w; remove it with: ip link del %s", ep.HostVeth, err, ep.HostVeth)
-	}
-	return nil
+	return err
 }
 
 // LoopbackUp brings up lo in the network namespace of pid: a new

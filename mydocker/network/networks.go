@@ -16,7 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sirupsen/logrus"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -350,15 +349,7 @@ func shortIDs(ids []string) []string {
 
 // removeBridge deletes the network's bridge; one already gone is fine.
 func (n Network) removeBridge() error {
-	link, err := netlink.LinkByName(n.Bridge)
-	if errors.As(err, new(netlink.LinkNotFoundError)) {
-		return nil
-	}
-	if err == nil {
-		logrus.Debugf("netlink: deleting the bridge %s", n.Bridge)
-		err = netlink.LinkDel(link)
-	}
-	if err != nil {
+	if err := deleteLink(n.Bridge); err != nil {
 		return fmt.Errorf("removing the bridge %s of the network %s: %w", n.Bridge, n.Name, err)
 	}
 	return nil

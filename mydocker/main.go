@@ -16,6 +16,7 @@ import (
 
 	"github.com/mydocker-book/mydocker/mydocker/container"
 	"github.com/mydocker-book/mydocker/mydocker/faults"
+	"github.com/mydocker-book/mydocker/mydocker/network"
 )
 
 func main() {
@@ -38,6 +39,12 @@ func newApp() *cli.App {
 				Name: "root", Value: "/var/lib/mydocker", EnvVars: []string{"MYDOCKER_ROOT"},
 				Usage: "the state root: where images and containers are kept",
 			},
+			//book:add bridge
+			&cli.BoolFlag{
+				Name: "iptables", Value: true, EnvVars: []string{"MYDOCKER_IPTABLES"},
+				Usage: "give networks their NAT and isolation rules (false: as dockerd --iptables=false)",
+			},
+			//book:end
 		},
 		Before: setUpLogging,
 		//book:replace namespaces detach
@@ -115,6 +122,9 @@ func setUpLogging(ctx *cli.Context) error {
 	if ctx.Bool("debug") {
 		logrus.SetLevel(logrus.DebugLevel)
 	}
+	//book:add bridge
+	network.ManageNetfilter(ctx.Bool("iptables"))
+	//book:end
 	return nil
 }
 

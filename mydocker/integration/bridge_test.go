@@ -8,15 +8,21 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 )
 
 var networkCount atomic.Int64
@@ -159,7 +165,7 @@ func TestContainersOnANetworkReachEachOther(t *testing.T) {
 	require.Len(t, ports, 1, "the container's veth is a port of the network's bridge")
 	assert.Equal(t, "veth"+web[:11], ports[0].Name())
 
-	r := e.mydocker("run", "--rm", "--network", "back", "--", "sh", "-c", "ip route; timeout 10 wget -q -O- http://"+ip+"/hostname")
+	r := e.mydocker("run", "--rm", "--init", "--network", "back", "--", "sh", "-c", "ip route; timeout 10 wget -q -O- http://"+ip+"/hostname")
 	require.Equal(t, 0, r.code, r.String())
 	assert.Contains(t, r.stdout, "default via "+subnet.Addr().Next().String()+" dev eth0")
 	assert.Contains(t, r.stdout, web[:12]+"\n", "the other container served its /etc/hostname")
@@ -288,4 +294,229 @@ func TestBadNetworkCommandsAreRefused(t *testing.T) {
 	for _, name := range []string{"x1", "x2", "x3", "x4"} {
 		assert.NoFileExists(t, filepath.Join(e.root, "network", "networks", name+".json"), "a refused network leaves no record")
 	}
+}
+
+// counters are iptables-save's packet and byte counts, which change.
+var counters = regexp.MustCompile(` \[[0-9]+:[0-9]+\]`)
+
+// iptablesRules lists the host's chains and rules as iptables-save prints
+// them, counts left out: iptables-save is the same before a test and
+// after it.
+func iptablesRules() []string {
+	out, err := exec.Command("iptables-save").Output()
+	if err != nil {
+		return []string{"cannot run iptables-save: " + err.Error()}
+	}
+	var rules []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if line != "" && !strings.HasPrefix(line, "#") {
+			rules = append(rules, counters.ReplaceAllString(line, ""))
+		}
+	}
+	return rules
+}
+
+const ipForward = "/proc/sys/net/ipv4/ip_forward"
+
+// forwardDuringTest turns IPv4 forwarding on for the test, as mydocker
+// would with a warning on its first network, and returns what sets it
+// back: the tests leave the host as they found it.
+func forwardDuringTest(t *testing.T) func() {
+	before, err := os.ReadFile(ipForward)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(ipForward, []byte("1\n"), 0o644))
+	return func() { assert.NoError(t, os.WriteFile(ipForward, before, 0o644)) }
+}
+
+// outside is a network namespace of the test's own that stands for the
+// world beyond the host: a veth pair links it to the host, and it has no
+// route to the containers' subnets, so only NAT lets it answer them. A
+// descriptor of the test holds it: it has no name, so nothing is mounted
+// for it, and it goes when the descriptor is closed.
+type outside struct {
+	ns       netns.NsHandle
+	veth     string     // the host's end
+	hostAddr netip.Addr // the host's end's address
+	addr     netip.Addr // its own
+}
+
+func (e *env) makeOutside() outside {
+	t := e.t
+	t.Helper()
+	subnet := netip.MustParsePrefix(userSubnet())
+	o := outside{
+		ns:       newHeldNetns(t),
+		veth:     fmt.Sprintf("mdo%d-%d", os.Getpid()%100000, networkCount.Add(1)),
+		hostAddr: subnet.Addr().Next(),
+		addr:     subnet.Addr().Next().Next(),
+	}
+	veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: o.veth}, PeerName: "eth0", PeerNamespace: netlink.NsFd(int(o.ns))}
+	require.NoError(t, netlink.LinkAdd(veth))
+	t.Cleanup(func() {
+		if link, err := netlink.LinkByName(o.veth); err == nil {
+			assert.NoError(t, netlink.LinkDel(link))
+		}
+	})
+	configure := func(h *netlink.Handle, name string, addr netip.Addr) {
+		link, err := h.LinkByName(name)
+		require.NoError(t, err)
+		require.NoError(t, h.AddrAdd(link, &netlink.Addr{IPNet: &net.IPNet{IP: addr.AsSlice(), Mask: net.CIDRMask(subnet.Bits(), 32)}}))
+		require.NoError(t, h.LinkSetUp(link))
+	}
+	host, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	require.NoError(t, err)
+	defer host.Close()
+	configure(host, o.veth, o.hostAddr)
+	inside, err := netlink.NewHandleAt(o.ns, unix.NETLINK_ROUTE)
+	require.NoError(t, err)
+	defer inside.Close()
+	configure(inside, "eth0", o.addr)
+	return o
+}
+
+// newHeldNetns makes a network namespace and returns a descriptor of it,
+// closed at the end of the test. Namespaces belong to threads: the
+// goroutine keeps its thread while it enters the new one and comes back.
+func newHeldNetns(t *testing.T) netns.NsHandle {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	orig, err := netns.Get()
+	require.NoError(t, err)
+	defer orig.Close()
+	ns, err := netns.New()
+	require.NoError(t, err)
+	require.NoError(t, netns.Set(orig))
+	t.Cleanup(func() { ns.Close() })
+	return ns
+}
+
+// path names the namespace for nsenter --net.
+func (o outside) path() string { return fmt.Sprintf("/proc/%d/fd/%d", os.Getpid(), int(o.ns)) }
+
+// serveRemoteAddr runs, in the outside namespace, a web server whose one
+// page says the address a request came from; it stops with the test.
+func (o outside) serveRemoteAddr(t *testing.T) string {
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "cgi-bin"), 0o755))
+	script := "#!/bin/sh\necho 'Content-Type: text/plain'\necho\necho \"$REMOTE_ADDR\"\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "cgi-bin", "from"), []byte(script), 0o755))
+	server := exec.Command("nsenter", "--net="+o.path(), "--", "busybox", "httpd", "-f", "-p", "8080", "-h", dir)
+	require.NoError(t, server.Start())
+	t.Cleanup(func() {
+		server.Process.Kill()
+		server.Wait()
+	})
+	return fmt.Sprintf("http://%s:8080/cgi-bin/from", o.addr)
+}
+
+// A container reaches beyond the host: the outside namespace, which has
+// no route back to the containers, answers because the request arrives
+// from the host's address (MASQUERADE). FORWARD's policy is DROP meanwhile,
+// as Docker or a firewall leaves it: the network's own rules let its
+// traffic through.
+func TestContainersReachBeyondTheHostThroughNAT(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
+	e := newEnv(t)
+	out := e.makeOutside()
+	url := out.serveRemoteAddr(t)
+	iptables(t, "-P", "FORWARD", "DROP")
+	t.Cleanup(func() { iptables(t, "-P", "FORWARD", "ACCEPT") })
+
+	for _, network := range []string{"bridge", "out"} {
+		if network != "bridge" {
+			e.createNetwork(network)
+		}
+		var r result
+		assert.Eventually(t, func() bool {
+			r = e.mydocker("run", "--rm", "--init", "--network", network, "--", "timeout", "5", "wget", "-q", "-O-", url)
+			return r.code == 0
+		}, 15*time.Second, 200*time.Millisecond, "a container on %s reaches the outside\n%s", network, r)
+		// busybox httpd listens on IPv6 too, and writes an IPv4 peer as
+		// [::ffff:A.B.C.D].
+		from := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(r.stdout), "[::ffff:"), "]")
+		assert.Equal(t, out.hostAddr.String(), from, "the outside sees the host's address, not the container's\n%s", r)
+	}
+}
+
+// iptables runs the iptables command, for what the tests change by hand.
+func iptables(t *testing.T, args ...string) {
+	t.Helper()
+	out, err := exec.Command("iptables", args...).CombinedOutput()
+	require.NoError(t, err, "iptables %s\n%s", strings.Join(args, " "), out)
+}
+
+// Containers on two different networks cannot reach each other, as in
+// Docker; on one network they can.
+func TestNetworksAreIsolatedFromEachOther(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
+	e := newEnv(t)
+	_, subnet := e.createNetwork("one")
+	e.createNetwork("two")
+	web := e.runDetached("--network", "one", "--", "httpd", "-f", "-p", "80", "-h", "/etc")
+	url := "http://" + subnet.Addr().Next().Next().String() + "/hostname"
+	// --init: busybox's timeout execs the command in its own process and
+	// signals it from a child, and as PID 1 the command, which installs no
+	// handler, would ignore the SIGTERM.
+	same := e.mydocker("run", "--rm", "--init", "--network", "one", "--", "timeout", "5", "wget", "-q", "-O-", url)
+	assert.Equal(t, web[:12]+"\n", same.stdout, same.String())
+	for _, network := range []string{"two", "bridge"} {
+		other := e.mydocker("run", "--rm", "--init", "--network", network, "--", "timeout", "3", "wget", "-q", "-O-", url)
+		assert.NotEqual(t, 0, other.code, "a container on %s reached one on another network\n%s", network, other)
+	}
+}
+
+// A network's rules name mydocker and the network, and go with it; the
+// isolation chains go with the last network.
+func TestNetworkRulesAreTaggedAndGoWithTheNetwork(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
+	e := newEnv(t)
+	e.createNetwork("tagged")
+	rules := strings.Join(iptablesRules(), "\n")
+	for _, want := range []string{
+		`-A POSTROUTING -s [0-9./]+ ! -o br-[0-9a-f]{12} -m comment --comment "mydocker network tagged" -j MASQUERADE`,
+		`-A FORWARD -i br-[0-9a-f]{12} -m comment --comment "mydocker network tagged" -j ACCEPT`,
+		`-A FORWARD -m comment --comment "mydocker isolation" -j MYDOCKER-ISOLATION-1`,
+		`-A MYDOCKER-ISOLATION-2 -o br-[0-9a-f]{12} -m comment --comment "mydocker network tagged" -j DROP`,
+	} {
+		assert.Regexp(t, "(?m)^"+want+"$", rules)
+	}
+	jump := strings.Index(rules, `-A FORWARD -m comment --comment "mydocker isolation"`)
+	accept := strings.Index(rules, `--comment "mydocker network tagged" -j ACCEPT`)
+	assert.True(t, jump >= 0 && jump < accept, "the jump to the isolation chains comes before the network's ACCEPT\n%s", rules)
+	again := e.mydocker("network", "create", "--subnet", userSubnet(), "tagged")
+	assert.Equal(t, 1, again.code, again.String())
+	assert.Equal(t, rules, strings.Join(iptablesRules(), "\n"), "a refused create adds no rule")
+
+	rm := e.mydocker("network", "rm", "tagged")
+	require.Equal(t, 0, rm.code, rm.String())
+	assert.NotContains(t, strings.Join(iptablesRules(), "\n"), "tagged")
+	// The leak check then compares iptables-save with what it was before.
+}
+
+// mydocker turns forwarding on, and says so, when a network needs it.
+func TestForwardingIsTurnedOnAndSaidSo(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
+	e := newEnv(t)
+	require.NoError(t, os.WriteFile(ipForward, []byte("0\n"), 0o644))
+	r := e.mydocker("network", "create", "--subnet", userSubnet(), "fwd")
+	require.Equal(t, 0, r.code, r.String())
+	t.Cleanup(func() { e.removeNetwork("fwd", strings.TrimSpace(r.stdout)) })
+	assert.Contains(t, r.stderr, "turning on IPv4 forwarding ("+ipForward+" = 1)", r.String())
+	data, err := os.ReadFile(ipForward)
+	require.NoError(t, err)
+	assert.Equal(t, "1\n", string(data))
+}
+
+// --iptables=false (MYDOCKER_IPTABLES=false), as dockerd's: no rules.
+func TestIptablesFalseAddsNoRules(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
+	e := newEnv(t)
+	before := iptablesRules()
+	r := e.mydocker("--iptables=false", "network", "create", "--subnet", userSubnet(), "bare")
+	require.Equal(t, 0, r.code, r.String())
+	id := strings.TrimSpace(r.stdout)
+	t.Cleanup(func() { e.removeNetwork("bare", id) })
+	assert.Equal(t, before, iptablesRules())
+	rm := e.mydocker("--iptables=false", "network", "rm", "bare")
+	assert.Equal(t, 0, rm.code, rm.String())
 }

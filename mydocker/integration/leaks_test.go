@@ -30,6 +30,9 @@ var resources = map[string]func() []string{
 	//book:add netns
 	"network devices": networkDevices,
 	//book:end
+	//book:add bridge
+	"iptables rules": iptablesRules,
+	//book:end
 }
 
 func takeSnapshot() snapshot {

@@ -38,6 +38,14 @@ func testNetwork(n int64) (bridge, subnet string) {
 // removeBridge removes the test's bridge, if a container made it, and
 // fails the test if a container's veth is still plugged into it.
 func (e *env) removeBridge() {
+	//book:add bridge
+	// The default network keeps its rules while its bridge is there, as
+	// docker0 does: they go with the test's bridge.
+	if n, err := network.OpenStore(e.root).Find("bridge"); err == nil {
+		network.ManageNetfilter(os.Getenv("MYDOCKER_IPTABLES") != "false")
+		assert.NoError(e.t, n.CloseWay(), "removing the default network's rules")
+	}
+	//book:end
 	link, err := netlink.LinkByName(e.bridge)
 	if errors.As(err, new(netlink.LinkNotFoundError)) {
 		return

@@ -55,6 +55,9 @@ func newEnv(t *testing.T) *env {
 	//book:end
 	before := takeSnapshot()
 	t.Cleanup(func() { checkLeaks(t, before) })
+	//book:add bridge
+	t.Cleanup(forwardDuringTest(t))
+	//book:end
 	//book:add cgroups
 	// Unique on the machine, even with several test binaries at once.
 	e.cgroupParent = fmt.Sprintf("mydocker-test-%d-%d", os.Getpid(), envCount.Add(1))

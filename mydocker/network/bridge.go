@@ -163,6 +163,16 @@ func (n Network) bridgeLink() (netlink.Link, error) {
 		if err != nil && !errors.Is(err, unix.EEXIST) {
 			return nil, fmt.Errorf("creating the bridge %s: %w", n.Bridge, err)
 		}
+		//book:add bridge
+		// The network's way out comes with its bridge: made with it, here,
+		// and removed with it, by network rm.
+		if err == nil {
+			if err := n.openWay(); err != nil {
+				deleteLink(n.Bridge) // made again, with its rules, next time
+				return nil, err
+			}
+		}
+		//book:end
 		link, err = netlink.LinkByName(n.Bridge)
 	}
 	if err != nil {

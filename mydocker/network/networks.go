@@ -299,6 +299,9 @@ func (s Store) Remove(ref string, ipam IPAM) (Network, error) {
 	if len(holders) > 0 {
 		return n, fmt.Errorf("network %s has active endpoints (containers %s): stop or remove them first", n.Name, strings.Join(shortIDs(holders), ", "))
 	}
+	if err := n.CloseWay(); err != nil {
+		return n, err
+	}
 	if err := n.removeBridge(); err != nil {
 		return n, err
 	}

@@ -18,7 +18,11 @@ cleanup() {
 }
 trap cleanup EXIT
 cleanup
-md run --name bench-writer --cgroup-parent "$parent" busybox sh -c \
+# From the netns chapter on, no network: the bench must not make the
+# default bridge, nor its rules, on the host.
+net=()
+case $(md run --help) in *--network*) net=(--network none) ;; esac
+md run --name bench-writer --cgroup-parent "$parent" "${net[@]}" busybox sh -c \
 	"mkdir /big && for i in \$(seq $mb); do dd if=/dev/urandom of=/big/f\$i bs=1M count=1 2>/dev/null; done" >/dev/null
 upper=$root/containers/$(md inspect -f '{{.Id}}' bench-writer)/upper
 layer=$(ls -d "$root"/layers/[0-9a-f]*/ | head -n 1)

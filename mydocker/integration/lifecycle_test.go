@@ -138,8 +138,11 @@ func TestWaitPrintsTheExitCode(t *testing.T) {
 // counter runs a loop that writes an ever larger number to /tmp/n.
 func (e *env) counter(name string, flags ...string) (read func() string) {
 	e.t.Helper()
+	// Written aside and renamed: "> /tmp/n" empties the file before it
+	// writes, and a commit that pauses the container in between would
+	// keep an empty file (one CI run in many did).
 	args := append(append([]string{"--name", name}, flags...), "--", busyboxCmd, "sh", "-c",
-		"i=0; while :; do i=$((i+1)); echo $i > /tmp/n; "+busyboxCmd+" sleep 0.01; done")
+		"i=0; while :; do i=$((i+1)); echo $i > /tmp/n.new; "+busyboxCmd+" mv -f /tmp/n.new /tmp/n; "+busyboxCmd+" sleep 0.01; done")
 	e.runDetached(args...)
 	file := filepath.Join("/proc", e.inspect(name, "{{.State.Pid}}"), "root/tmp/n")
 	read = func() string {

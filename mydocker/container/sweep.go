@@ -108,17 +108,18 @@ func lockIfDead(path string) *os.File {
 func removeDeadContainer(dir *os.File) {
 	defer dir.Close()
 	logrus.Debugf("removing %s: the mydocker that ran it was killed", dir.Name())
-	//book:add netns
-	st, _ := state.Load(dir.Name()) // the id is the directory's name, state or not
-	// The state root is two levels up: STATE_ROOT/containers/ID.
-	releaseDeadContainerNetwork(filepath.Dir(filepath.Dir(dir.Name())), filepath.Base(dir.Name()), &st)
-	//book:end
 	//book:add cgroups
-	if st, err := state.Load(dir.Name()); err == nil && st.Cgroup != "" {
+	st, err := state.Load(dir.Name())
+	if err == nil && st.Cgroup != "" {
 		if err := destroyCgroup(st.Cgroup); err != nil {
 			logrus.Warnf("removing the cgroup of a killed run: %v", err)
 		}
 	}
+	//book:end
+	//book:add netns
+	// The id is the directory's name, state or not; the state root is two
+	// levels up: STATE_ROOT/containers/ID.
+	releaseDeadContainerNetwork(filepath.Dir(filepath.Dir(dir.Name())), filepath.Base(dir.Name()), &st)
 	//book:end
 	if err := os.RemoveAll(dir.Name()); err != nil {
 		logrus.Warnf("removing the directory of a killed run %s: %v; remove it by hand", dir.Name(), err)

@@ -66,20 +66,16 @@ var isolationJump = rule{"filter", "FORWARD", []string{"-m", "comment", "--comme
 // openNetfilter opens iptables under a lock of the whole host: the rules
 // are the host's, shared by every state root.
 func openNetfilter() (*iptables.IPTables, func(), error) {
-	f, err := os.OpenFile("/run/mydocker-netfilter.lock", os.O_CREATE|os.O_RDWR, 0o600)
+	unlock, err := lockFile("/run/mydocker-netfilter.lock", unix.LOCK_EX)
 	if err != nil {
-		return nil, nil, fmt.Errorf("opening the netfilter lock: %w", err)
-	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
-		f.Close()
-		return nil, nil, fmt.Errorf("locking %s: %w", f.Name(), err)
+		return nil, nil, err
 	}
 	ipt, err := iptables.New()
 	if err != nil {
-		f.Close()
+		unlock()
 		return nil, nil, fmt.Errorf("iptables: %w: mydocker needs the iptables command for its networks' NAT (apt-get install iptables), or --iptables=false", err)
 	}
-	return ipt, func() { f.Close() }, nil
+	return ipt, unlock, nil
 }
 
 // manageNetfilter is false with --iptables=false: networks get no rules,

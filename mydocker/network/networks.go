@@ -373,13 +373,19 @@ func (s Store) lock(how int) (func(), error) {
 	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating %s: %w", s.dir, err)
 	}
-	f, err := os.OpenFile(filepath.Join(s.dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	return lockFile(filepath.Join(s.dir, ".lock"), how)
+}
+
+// lockFile takes a flock(2) on path, made if missing, and returns what
+// releases it; the kernel releases it too if mydocker dies holding it.
+func lockFile(path string, how int) (func(), error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("opening the networks' lock: %w", err)
+		return nil, fmt.Errorf("opening the lock %s: %w", path, err)
 	}
 	if err := unix.Flock(int(f.Fd()), how); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("locking %s: %w", f.Name(), err)
+		return nil, fmt.Errorf("locking %s: %w", path, err)
 	}
 	return func() { f.Close() }, nil
 }

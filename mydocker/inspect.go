@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/template"
 	"time"
@@ -81,6 +82,9 @@ type inspectedHostConfig struct {
 	//book:add netns
 	NetworkMode string
 	//book:end
+	//book:add bridge
+	PortBindings portMap
+	//book:end
 }
 
 //book:add netns
@@ -90,6 +94,9 @@ type inspectedHostConfig struct {
 type inspectedNetworkSettings struct {
 	inspectedEndpoint
 	Networks map[string]inspectedEndpoint
+	//book:add bridge
+	Ports portMap // while the container runs
+	//book:end bridge
 }
 
 type inspectedEndpoint struct {
@@ -103,6 +110,9 @@ type inspectedEndpoint struct {
 // has none, as in Docker.
 func networkSettings(ep *network.Endpoint) inspectedNetworkSettings {
 	settings := inspectedNetworkSettings{Networks: map[string]inspectedEndpoint{}}
+	//book:add bridge
+	settings.Ports = portMap{}
+	//book:end bridge
 	if ep == nil {
 		return settings
 	}
@@ -116,8 +126,33 @@ func networkSettings(ep *network.Endpoint) inspectedNetworkSettings {
 	}
 	//book:end bridge
 	settings.Networks[ep.Network] = e
+	//book:add bridge
+	settings.Ports = portsOf(ep.Ports)
+	//book:end bridge
 	return settings
 }
+
+//book:add bridge
+
+// portMap is Docker's shape of published ports: "80/tcp" to the host's
+// addresses and ports that lead to it.
+type portMap map[string][]portBinding
+
+type portBinding struct {
+	HostIp   string //nolint:revive // Docker's spelling
+	HostPort string
+}
+
+func portsOf(ports []network.PortMapping) portMap {
+	m := portMap{}
+	for _, p := range ports {
+		key := fmt.Sprintf("%d/%s", p.ContainerPort, p.Protocol)
+		m[key] = append(m[key], portBinding{HostIp: p.HostAddr(), HostPort: strconv.Itoa(p.HostPort)})
+	}
+	return m
+}
+
+//book:end bridge
 
 //book:end netns
 
@@ -303,6 +338,9 @@ func inspect(r container.Record) inspected {
 	//book:add netns
 	c.HostConfig.NetworkMode = r.Network
 	c.NetworkSettings = networkSettings(st.Endpoint)
+	//book:end
+	//book:add bridge
+	c.HostConfig.PortBindings = portsOf(r.Ports)
 	//book:end
 	if !r.Detach {
 		c.LogPath = ""

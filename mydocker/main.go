@@ -81,7 +81,7 @@ func newApp() *cli.App {
 			rmCommand(), containerCommand(),
 			imagesCommand(), importCommand(), commitCommand(), exportCommand(), saveCommand(), loadCommand(),
 			historyCommand(), tagCommand(), rmiCommand(),
-			networkCommand(),
+			networkCommand(), portCommand(),
 			initCommand(), watchCommand(), reapCommand(),
 		},
 		//book:end

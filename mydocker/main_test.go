@@ -103,7 +103,7 @@ func TestUnknownCommandListsTheCommands(t *testing.T) {
 	// assert.Equal(t, `unknown command "launch": the commands are run, exec, ps, logs, inspect, top, attach, start, stop, restart, kill, wait, pause, unpause, rm, container, images, import, commit, export, save, load, history, tag, rmi, help; see 'mydocker --help'`, err.Error())
 	//book:end
 	//book:add bridge
-	assert.Equal(t, `unknown command "launch": the commands are run, exec, ps, logs, inspect, top, attach, start, stop, restart, kill, wait, pause, unpause, rm, container, images, import, commit, export, save, load, history, tag, rmi, network, help; see 'mydocker --help'`, err.Error())
+	assert.Equal(t, `unknown command "launch": the commands are run, exec, ps, logs, inspect, top, attach, start, stop, restart, kill, wait, pause, unpause, rm, container, images, import, commit, export, save, load, history, tag, rmi, network, port, help; see 'mydocker --help'`, err.Error())
 	//book:end
 	assert.Empty(t, out)
 	assert.Equal(t, 125, exitCode(err), "a usage error, as in Docker")

@@ -3,8 +3,11 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"os"
 
+	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
 
 	"github.com/mydocker-book/mydocker/mydocker/container"
@@ -24,6 +27,10 @@ func networkFlags() []cli.Flag {
 			Usage: "bridge: a veth pair to mydocker's own bridge; none: lo alone; host: the host's network; NAME: a network of network create",
 		},
 		&cli.StringFlag{Name: "ip", Usage: "the container's address on its network's subnet, such as 172.29.0.10"},
+		&cli.GenericFlag{
+			Name: "publish", Aliases: []string{"p"}, Value: &exactValues{},
+			Usage: "publish a port of the container on the host: [HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp] (repeatable)",
+		},
 		//book:end
 		&cli.StringFlag{
 			Name: "bridge", Value: network.DefaultBridge, EnvVars: []string{"MYDOCKER_BRIDGE"},
@@ -42,6 +49,11 @@ func networkFromFlags(ctx *cli.Context, cfg *container.Config) error {
 		return err
 	}
 	cfg.BridgeName, cfg.BridgeSubnet = ctx.String("bridge"), ctx.String("bridge-subnet")
+	//book:add bridge
+	if err := portsFromFlags(ctx, cfg); err != nil {
+		return err
+	}
+	//book:end
 	// Docker gives a container on the host's network the host's name.
 	if cfg.Network == container.NetworkHost && !ctx.IsSet("hostname") {
 		if name, err := os.Hostname(); err == nil {
@@ -50,3 +62,37 @@ func networkFromFlags(ctx *cli.Context, cfg *container.Config) error {
 	}
 	return nil
 }
+
+//book:add bridge
+
+// portsFromFlags reads -p. A container on the host's network has the
+// host's ports already: Docker drops -p there with a warning, and so does
+// mydocker; with no network at all there is nothing to lead to.
+func portsFromFlags(ctx *cli.Context, cfg *container.Config) error {
+	specs := *ctx.Generic("publish").(*exactValues)
+	if len(specs) == 0 {
+		return nil
+	}
+	switch cfg.Network {
+	case container.NetworkHost:
+		logrus.Warn("Published ports are discarded when using host network mode")
+		return nil
+	case container.NetworkNone:
+		return errors.New("-p needs a network with addresses: --network none has none")
+	}
+	for _, spec := range specs {
+		p, err := network.ParsePortMapping(spec)
+		if err != nil {
+			return err
+		}
+		for _, q := range cfg.Ports {
+			if q.Protocol == p.Protocol && q.HostPort == p.HostPort {
+				return fmt.Errorf("-p %s: the host port %d/%s is given twice", spec, p.HostPort, p.Protocol)
+			}
+		}
+		cfg.Ports = append(cfg.Ports, p)
+	}
+	return nil
+}
+
+//book:end

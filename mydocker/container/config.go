@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 
 	"github.com/mydocker-book/mydocker/mydocker/cgroups"
+	"github.com/mydocker-book/mydocker/mydocker/network"
 )
 
 // Config is what the user asked for: `mydocker run`'s flags and arguments.
@@ -70,6 +71,9 @@ type Config struct {
 	// The default network's bridge and subnet, used when a state root's
 	// default network is first made (network.Default).
 	BridgeName, BridgeSubnet string
+	//book:end
+	//book:add bridge
+	Ports []network.PortMapping // -p: ports of the host that lead to the container's
 	//book:end
 }
 

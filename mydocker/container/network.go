@@ -101,6 +101,11 @@ func (c *Container) joinNetwork(n network.Network) error {
 	if err != nil {
 		return err
 	}
+	//book:add bridge
+	// Noted before their rules are added, as the address before it is
+	// wired: whoever cleans up removes what the state names.
+	ep.Ports = c.Ports
+	//book:end
 	c.state.Endpoint = &ep
 	if err := c.noteState(); err != nil {
 		c.disconnectNetwork()
@@ -109,6 +114,11 @@ func (c *Container) joinNetwork(n network.Network) error {
 	if err := ep.Attach(n, c.init.Process.Pid); err != nil {
 		return err // Delete gives the address back
 	}
+	//book:add bridge
+	if err := ep.Publish(); err != nil {
+		return err // Delete removes what was added
+	}
+	//book:end
 	c.state.Endpoint = &ep // with its MAC address
 	return c.noteState()
 }
@@ -169,6 +179,12 @@ func (c *Container) disconnectNetwork() {
 	if ep == nil {
 		return
 	}
+	//book:add bridge
+	if err := ep.Unpublish(); err != nil {
+		logrus.Warnf("removing the published ports' rules of the container: %v", err)
+		return // the next command's sweep tries again
+	}
+	//book:end
 	if err := ep.Detach(); err != nil {
 		logrus.Warnf("%v", err)
 	}
@@ -192,6 +208,12 @@ func (c *Container) disconnectNetwork() {
 // it in the state is covered too.
 func releaseDeadContainerNetwork(stateRoot, id string, st *state.State) {
 	if st.Endpoint != nil {
+		//book:add bridge
+		if err := st.Endpoint.Unpublish(); err != nil {
+			logrus.Warnf("removing the published ports' rules of container %s: %v; the next command tries again", id, err)
+			return
+		}
+		//book:end
 		if err := st.Endpoint.Detach(); err != nil {
 			logrus.Warnf("%v", err)
 		}

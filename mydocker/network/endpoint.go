@@ -26,6 +26,9 @@ type Endpoint struct {
 	IP        netip.Addr   `json:"ip"`
 	HostVeth  string       `json:"hostVeth"`
 	MAC       string       `json:"mac,omitempty"`
+	//book:add bridge
+	Ports []PortMapping `json:"ports,omitempty"` // -p: published while the container runs
+	//book:end
 }
 
 // Reserve takes an address on the network for container id: ip if the

@@ -52,6 +52,16 @@ func (n Network) rules() []rule {
 	with := func(spec ...string) []string { return append(spec[:len(spec):len(spec)], tag...) }
 	return []rule{
 		{"nat", "POSTROUTING", with("-s", n.Subnet.String(), "!", "-o", n.Bridge, "-j", "MASQUERADE")},
+		// For published ports (ports.go): a connection of the host's own
+		// to a published port leaves by the bridge with a source of the
+		// host's, 127.0.0.1 even, to which the container could not answer;
+		// it gets the bridge's address instead.
+		{"nat", "POSTROUTING", with("-o", n.Bridge, "-m", "addrtype", "--src-type", "LOCAL", "-j", "MASQUERADE")},
+		// route_localnet's price (CVE-2020-8558): the host would also
+		// accept a container's packets to 127.0.0.1, that is, to the
+		// services of the host that listen on localhost only. Only the
+		// replies of connections the host made are let in.
+		{"filter", "INPUT", with("-i", n.Bridge, "-d", "127.0.0.0/8", "-m", "conntrack", "!", "--ctstate", "RELATED,ESTABLISHED", "-j", "DROP")},
 		{"filter", "FORWARD", with("-i", n.Bridge, "-j", "ACCEPT")},
 		{"filter", "FORWARD", with("-o", n.Bridge, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT")},
 		{"filter", isolationIn, with("-i", n.Bridge, "!", "-o", n.Bridge, "-j", isolationOut)},
@@ -101,19 +111,37 @@ func (n Network) openWay() error {
 		return err
 	}
 	for _, r := range n.rules() {
-		pos := 1
-		if r.chain == isolationJump.chain {
-			// Below the jump to the isolation chains, which must see a
-			// packet before any network's ACCEPT does.
-			if pos, err = positionAfter(ipt, isolationJump); err != nil {
-				return err
-			}
-		}
-		if err := insertOnce(ipt, r, pos); err != nil {
+		if err := insertRule(ipt, r); err != nil {
 			return err
 		}
 	}
+	if err := n.routeLocalnet(); err != nil {
+		return err
+	}
 	return enableForwarding()
+}
+
+// insertRule adds r once, near the top of its chain; in FORWARD below the
+// jump to the isolation chains, which must see a packet before any
+// network's ACCEPT does.
+func insertRule(ipt *iptables.IPTables, r rule) error {
+	pos := 1
+	if r.table == isolationJump.table && r.chain == isolationJump.chain {
+		var err error
+		if pos, err = positionAfter(ipt, isolationJump); err != nil {
+			return err
+		}
+	}
+	return insertOnce(ipt, r, pos)
+}
+
+// deleteRule removes r if it is there.
+func deleteRule(ipt *iptables.IPTables, r rule) error {
+	logrus.Debugf("iptables -t %s -D %s %s", r.table, r.chain, strings.Join(r.spec, " "))
+	if err := ipt.DeleteIfExists(r.table, r.chain, r.spec...); err != nil {
+		return fmt.Errorf("removing %s: %w", r, err)
+	}
+	return nil
 }
 
 // positionAfter is the position in its chain right below the rule r.
@@ -151,10 +179,7 @@ func (n Network) CloseWay() error {
 	defer unlock()
 	var errs []error
 	for _, r := range n.rules() {
-		logrus.Debugf("iptables -t %s -D %s %s", r.table, r.chain, strings.Join(r.spec, " "))
-		if err := ipt.DeleteIfExists(r.table, r.chain, r.spec...); err != nil {
-			errs = append(errs, fmt.Errorf("removing %s: %w", r, err))
-		}
+		errs = append(errs, deleteRule(ipt, r))
 	}
 	return errors.Join(append(errs, removeIsolationChainsIfUnused(ipt))...)
 }
@@ -218,6 +243,20 @@ func removeIsolationChainsIfUnused(ipt *iptables.IPTables) error {
 		if err := ipt.ClearAndDeleteChain("filter", chain); err != nil {
 			return fmt.Errorf("removing the chain %s: %w", chain, err)
 		}
+	}
+	return nil
+}
+
+// routeLocalnet lets the bridge carry packets from and to 127.0.0.0/8,
+// which the kernel otherwise drops as martians: a connection of the host
+// to 127.0.0.1:8080, redirected to a container, leaves by the bridge with
+// 127.0.0.1 as its source until MASQUERADE rewrites it, and its replies
+// come back to 127.0.0.1. The setting is the bridge's, and goes with it.
+func (n Network) routeLocalnet() error {
+	path := "/proc/sys/net/ipv4/conf/" + n.Bridge + "/route_localnet"
+	logrus.Debugf("sysctl: %s = 1", path)
+	if err := os.WriteFile(path, []byte("1\n"), 0o644); err != nil {
+		return fmt.Errorf("letting the bridge %s route localhost for published ports: %w", n.Bridge, err)
 	}
 	return nil
 }

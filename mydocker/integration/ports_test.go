@@ -1,0 +1,168 @@
+//book:file bridge
+
+package integration
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/vishvananda/netns"
+)
+
+// hostPort is a port of the host for a test to publish, apart from every
+// other test's and run's.
+func hostPort() int {
+	return 20000 + (os.Getpid()%1000)*20 + int(networkCount.Add(1)%20)
+}
+
+// httpGet fetches path from addr with a plain HTTP/1.0 request, from the
+// network namespace ns (the host's if ns is -1), and returns the body.
+// The socket is made on a thread in ns and stays there: sockets belong to
+// the namespace they were made in.
+func httpGet(ns netns.NsHandle, addr, path string) (string, error) {
+	conn, err := dialIn(ns, addr)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := fmt.Fprintf(conn, "GET %s HTTP/1.0\r\n\r\n", path); err != nil {
+		return "", err
+	}
+	data, err := io.ReadAll(conn)
+	if err != nil {
+		return "", err
+	}
+	head, body, ok := strings.Cut(string(data), "\r\n\r\n")
+	if !ok || !strings.Contains(head, " 200 ") {
+		return "", fmt.Errorf("unexpected answer: %q", data)
+	}
+	return body, nil
+}
+
+func dialIn(ns netns.NsHandle, addr string) (net.Conn, error) {
+	if ns == -1 {
+		return net.DialTimeout("tcp4", addr, 3*time.Second)
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	orig, err := netns.Get()
+	if err != nil {
+		return nil, err
+	}
+	defer orig.Close()
+	if err := netns.Set(ns); err != nil {
+		return nil, err
+	}
+	defer netns.Set(orig)
+	return net.DialTimeout("tcp4", addr, 3*time.Second)
+}
+
+// A published port answers from the host's localhost, which takes DNAT in
+// OUTPUT, route_localnet and the MASQUERADE of local sources, and from
+// another network namespace through the host's address, which takes DNAT
+// in PREROUTING; FORWARD's policy is DROP meanwhile. Once the container
+// stops, the port is closed and its rules are gone.
+func TestPublishedPortAnswersFromLocalhostAndFromOutside(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
+	e := newEnv(t)
+	out := e.makeOutside()
+	iptables(t, "-P", "FORWARD", "DROP")
+	t.Cleanup(func() { iptables(t, "-P", "FORWARD", "ACCEPT") })
+
+	for _, network := range []string{"bridge", "published"} {
+		if network != "bridge" {
+			e.createNetwork(network)
+		}
+		port := hostPort()
+		web := e.runDetached("--network", network, "-p", fmt.Sprintf("%d:80", port), "--", "httpd", "-f", "-p", "80", "-h", "/etc")
+		for _, from := range []struct {
+			name string
+			ns   netns.NsHandle
+			addr string
+		}{
+			{"the host's localhost", -1, fmt.Sprintf("127.0.0.1:%d", port)},
+			{"the host's own address", -1, fmt.Sprintf("%s:%d", out.hostAddr, port)},
+			{"another network namespace", out.ns, fmt.Sprintf("%s:%d", out.hostAddr, port)},
+		} {
+			body, err := httpGet(from.ns, from.addr, "/hostname")
+			if assert.NoError(t, err, "%s reaches the port published by a container on %s", from.name, network) {
+				assert.Equal(t, web[:12]+"\n", body, "the container answers %s", from.name)
+			}
+		}
+		assert.Equal(t, fmt.Sprintf("80/tcp -> 0.0.0.0:%d\n", port), e.mydocker("port", web).stdout)
+		assert.Contains(t, strings.Join(iptablesRules(), "\n"), "mydocker container "+web[:12])
+
+		stop := e.mydocker("stop", web)
+		require.Equal(t, 0, stop.code, stop.String())
+		_, err := httpGet(-1, fmt.Sprintf("127.0.0.1:%d", port), "/hostname")
+		assert.Error(t, err, "a stopped container's port is closed")
+		assert.NotContains(t, strings.Join(iptablesRules(), "\n"), web[:12], "a stopped container's rules are gone")
+		assert.Empty(t, e.mydocker("port", web).stdout)
+	}
+}
+
+// A port is published by one container at a time, host-wide; a port a
+// program of the host listens on is refused too; a host address that is
+// not the host's is refused; -p binds to HOST_IP only.
+func TestPublishedPortConflictsAreRefused(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
+	e := newEnv(t)
+	port := hostPort()
+	e.runDetached("--name", "first", "-p", fmt.Sprintf("127.0.0.1:%d:80", port), "--", "httpd", "-f", "-p", "80", "-h", "/etc")
+	before := iptablesRules()
+
+	second := e.mydocker("run", "--rm", "-p", fmt.Sprintf("%d:81", port), "--", "true")
+	assert.Equal(t, 125, second.code, second.String())
+	assert.Contains(t, second.stderr, fmt.Sprintf("bind for 0.0.0.0:%d failed: port is already allocated (127.0.0.1:%d->80/tcp", port, port))
+	udp := e.mydocker("run", "--rm", "-p", fmt.Sprintf("%d:81/udp", port), "--", "true")
+	assert.Equal(t, 0, udp.code, "another protocol is another port\n%s", udp)
+
+	listener, err := net.Listen("tcp4", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer listener.Close()
+	taken := listener.Addr().(*net.TCPAddr).Port
+	busy := e.mydocker("run", "--rm", "-p", fmt.Sprintf("%d:80", taken), "--", "true")
+	assert.Equal(t, 125, busy.code, busy.String())
+	assert.Contains(t, busy.stderr, "a program of the host uses the port")
+
+	foreign := e.mydocker("run", "--rm", "-p", fmt.Sprintf("192.0.2.250:%d:80", hostPort()), "--", "true")
+	assert.Equal(t, 125, foreign.code, foreign.String())
+	assert.Contains(t, foreign.stderr, "192.0.2.250 is not an address of the host")
+
+	assert.Equal(t, before, iptablesRules(), "refused runs leave no rule behind")
+}
+
+// -p's bad input is refused before anything is made.
+func TestBadPublishFlagsAreRefused(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
+	e := newEnv(t)
+	for _, c := range []struct{ flag, says string }{
+		{"80", "both ports are needed"},
+		{"0:80", "the host port is a number from 1 to 65535"},
+		{"8080:70000", "the container port is a number from 1 to 65535"},
+		{"8080:80/sctp", "the protocol is tcp or udp"},
+		{"localhost:8080:80", "the host address is an IPv4 address"},
+		{"::1:8080:80", "both ports are needed"},
+	} {
+		r := e.mydocker("run", "--rm", "-p", c.flag, "--", "true")
+		assert.Equal(t, 125, r.code, r.String())
+		assert.Contains(t, r.stderr, c.says, r.String())
+	}
+	twice := e.mydocker("run", "--rm", "-p", "8080:80", "-p", "8080:81", "--", "true")
+	assert.Equal(t, 125, twice.code, twice.String())
+	assert.Contains(t, twice.stderr, "the host port 8080/tcp is given twice")
+	none := e.mydocker("run", "--rm", "--network", "none", "-p", "8080:80", "--", "true")
+	assert.Equal(t, 125, none.code, none.String())
+	host := e.mydocker("run", "--rm", "--network", "host", "-p", "8080:80", "--", "true")
+	assert.Equal(t, 0, host.code, host.String())
+	assert.Contains(t, host.stderr, "Published ports are discarded when using host network mode")
+}

@@ -1,0 +1,42 @@
+//book:file bridge
+
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/mydocker-book/mydocker/mydocker/container"
+)
+
+func portCommand() *cli.Command {
+	return &cli.Command{
+		Name:         "port",
+		Usage:        "list the published ports of a running container",
+		ArgsUsage:    "CONTAINER",
+		OnUsageError: usageError,
+		Action:       listPorts,
+	}
+}
+
+// listPorts prints the container's published ports as Docker does, one
+// a line: 80/tcp -> 0.0.0.0:8080. A stopped container has none: its rules
+// went when it stopped.
+func listPorts(ctx *cli.Context) error {
+	if ctx.NArg() != 1 {
+		return commandFailed(errors.New("port needs one container: mydocker port CONTAINER"))
+	}
+	r, err := container.FindRecord(ctx.String("root"), ctx.Args().First())
+	if err != nil {
+		return commandFailed(err)
+	}
+	if r.State.Endpoint == nil {
+		return nil
+	}
+	for _, p := range r.State.Endpoint.Ports {
+		fmt.Printf("%d/%s -> %s:%d\n", p.ContainerPort, p.Protocol, p.HostAddr(), p.HostPort)
+	}
+	return nil
+}

@@ -74,7 +74,15 @@ func (c *Container) connectNetwork() error {
 			return err
 		}
 	}
-	return c.writeNetworkFiles()
+	//book:replace netns bridge
+	// return c.writeNetworkFiles()
+	//book:end
+	//book:add bridge
+	if err := c.writeNetworkFiles(); err != nil {
+		return err
+	}
+	return c.introduce()
+	//book:end
 }
 
 func (c *Container) joinBridge() error {
@@ -198,6 +206,9 @@ func (c *Container) disconnectNetwork() {
 			logrus.Warnf("%v", err)
 		}
 	}
+	//book:add bridge
+	forget(c.StateRoot, ep.Network, c.ID)
+	//book:end
 }
 
 // releaseDeadContainerNetwork gives back what a killed run's container
@@ -222,5 +233,10 @@ func releaseDeadContainerNetwork(stateRoot, id string, st *state.State) {
 		logrus.Warnf("giving back the address of container %s: %v; the next command tries again", id, err)
 		return
 	}
+	//book:add bridge
+	if st.Endpoint != nil {
+		forget(stateRoot, st.Endpoint.Network, id)
+	}
+	//book:end
 	st.Endpoint = nil
 }

@@ -520,3 +520,49 @@ func TestIptablesFalseAddsNoRules(t *testing.T) {
 	rm := e.mydocker("--iptables=false", "network", "rm", "bare")
 	assert.Equal(t, 0, rm.code, rm.String())
 }
+
+// A mydocker killed after it made a network's bridge and before it added
+// the network's rules leaves a bridge without them: the next run that
+// uses the bridge adds them, and marks the bridge.
+func TestABridgeLeftWithoutItsRulesGetsThem(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
+	e := newEnv(t)
+	require.NoError(t, netlink.LinkAdd(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: e.bridge}}))
+	r := e.mydocker("run", "--rm", "--", "true")
+	require.Equal(t, 0, r.code, r.String())
+	assert.Contains(t, strings.Join(iptablesRules(), "\n"), fmt.Sprintf("! -o %s -m comment --comment \"mydocker network bridge\" -j MASQUERADE", e.bridge))
+	link, err := netlink.LinkByName(e.bridge)
+	require.NoError(t, err)
+	assert.Equal(t, "mydocker: rules in place", link.Attrs().Alias)
+	localnet, err := os.ReadFile("/proc/sys/net/ipv4/conf/" + e.bridge + "/route_localnet")
+	require.NoError(t, err)
+	assert.Equal(t, "1\n", string(localnet))
+}
+
+// On a network of network create, containers reach each other by name
+// and by short id: each one's /etc/hosts names the others, and is written
+// again when one joins or leaves. The default network names no one, as
+// Docker's.
+func TestContainersOnAUserNetworkKnowEachOtherByName(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
+	e := newEnv(t)
+	e.createNetwork("named")
+	web := e.runDetached("--network", "named", "--name", "web", "--", "httpd", "-f", "-p", "80", "-h", "/etc")
+	for _, host := range []string{"web", web[:12]} {
+		r := e.mydocker("run", "--rm", "--init", "--network", "named", "--", "timeout", "5", "wget", "-q", "-O-", "http://"+host+"/hostname")
+		assert.Equal(t, web[:12]+"\n", r.stdout, "reaching web as %s\n%s", host, r)
+	}
+
+	db := e.runDetached("--network", "named", "--name", "db", "--", "sleep", "1000")
+	dbIP := e.inspect(db, "{{.NetworkSettings.Networks.named.IPAddress}}")
+	hosts := e.mydocker("exec", "web", "cat", "/etc/hosts")
+	assert.Contains(t, hosts.stdout, dbIP+"\tdb "+db[:12]+"\n", "web learns of db when db joins\n%s", hosts)
+	rm := e.mydocker("rm", "-f", "db")
+	require.Equal(t, 0, rm.code, rm.String())
+	hosts = e.mydocker("exec", "web", "cat", "/etc/hosts")
+	assert.NotContains(t, hosts.stdout, db[:12], "web forgets db when db leaves\n%s", hosts)
+
+	e.runDetached("--name", "dflt", "--", "sleep", "1000")
+	other := e.mydocker("run", "--rm", "--", "cat", "/etc/hosts")
+	assert.NotContains(t, other.stdout, "dflt", "the default network names no one\n%s", other)
+}

@@ -163,16 +163,6 @@ func (n Network) bridgeLink() (netlink.Link, error) {
 		if err != nil && !errors.Is(err, unix.EEXIST) {
 			return nil, fmt.Errorf("creating the bridge %s: %w", n.Bridge, err)
 		}
-		//book:add bridge
-		// The network's way out comes with its bridge: made with it, here,
-		// and removed with it, by network rm.
-		if err == nil {
-			if err := n.openWay(); err != nil {
-				deleteLink(n.Bridge) // made again, with its rules, next time
-				return nil, err
-			}
-		}
-		//book:end
 		link, err = netlink.LinkByName(n.Bridge)
 	}
 	if err != nil {
@@ -182,8 +172,39 @@ func (n Network) bridgeLink() (netlink.Link, error) {
 		return nil, fmt.Errorf("the host has a %s device named %s, which is not a bridge: "+
 			"choose another bridge name for mydocker's default network (MYDOCKER_BRIDGE)", link.Type(), n.Bridge)
 	}
+	//book:add bridge
+	if err := n.openWayOnce(link); err != nil {
+		return nil, err
+	}
+	//book:end
 	return link, nil
 }
+
+//book:add bridge
+
+// openWayOnce gives the network its way out (nat.go) once per bridge.
+// The bridge's alias, which goes with it, says it was done: a mydocker
+// killed between the bridge and its rules leaves a bridge without the
+// alias, and the next run adds the rules. Checking every rule on every run
+// would cost an iptables command each.
+func (n Network) openWayOnce(link netlink.Link) error {
+	if !manageNetfilter || link.Attrs().Alias == wayOpen {
+		return nil
+	}
+	if err := n.openWay(); err != nil {
+		return err
+	}
+	logrus.Debugf("netlink: alias %q on the bridge %s", wayOpen, n.Bridge)
+	if err := netlink.LinkSetAlias(link, wayOpen); err != nil {
+		return fmt.Errorf("marking the bridge %s as ready: %w", n.Bridge, err)
+	}
+	return nil
+}
+
+// wayOpen is the alias of a bridge whose network has its rules.
+const wayOpen = "mydocker: rules in place"
+
+//book:end
 
 // ipNet is addr with the subnet's prefix length, as netlink takes it.
 func ipNet(addr netip.Addr, bits int) *net.IPNet {

@@ -49,6 +49,8 @@ if [ -n "$$unformatted" ]; then echo "not gofmt-formatted ($(2); run gofmt -w):"
 endef
 STAGES := build/stages
 IMAGE := build/images/busybox.tar
+# The integration tests run in a network namespace of their own.
+OWN_NETNS := $(abspath scripts/own-netns.sh)
 MYDOCKER_ROOT ?= /var/lib/mydocker
 
 .PHONY: test check fmt-check unit stage diff chapters demo readme snippets test-stage build image lab grade test-labs
@@ -110,7 +112,7 @@ test-stage: stage $(IMAGE)
 	@cd $(STAGES)/$(CH) && { $(call gofmt_check,.,the stage $(CH)); }
 	$(if $(filter 0,$(VET)),,cd $(STAGES)/$(CH) && $(GO) vet ./...)
 	cd $(STAGES)/$(CH) && $(GO) test -count=1 $$($(GO) list ./... | grep -v /integration)
-	cd $(STAGES)/$(CH) && MYDOCKER_TEST_BUSYBOX_IMAGE=$(abspath $(IMAGE)) $(GO) test -count=1 $(if $(RUN),-run '$(RUN)') ./mydocker/integration
+	cd $(STAGES)/$(CH) && MYDOCKER_TEST_BUSYBOX_IMAGE=$(abspath $(IMAGE)) $(OWN_NETNS) $(GO) test -count=1 $(if $(RUN),-run '$(RUN)') ./mydocker/integration
 
 # The integration tests of the last tested stage (written or code; or CH=<slug>) on cgroup v2:
 # in a throwaway QEMU VM that boots Debian's kernel (scripts/vm/run.sh).

@@ -47,6 +47,8 @@ APT_PACKAGES=(
 	# chapter 11 (images): tools no one here wrote read and write the images
 	skopeo # inspects and copies OCI archives and layouts
 	umoci  # unpacks an OCI layout into a root filesystem
+	# chapter 13 (bridge): fetching a published port from the host
+	curl
 )
 
 log() { printf '[provision] %s\n' "$*"; }

@@ -160,10 +160,7 @@ func TestContainersOnANetworkReachEachOther(t *testing.T) {
 	assert.Equal(t, ip, e.inspect(web, "{{.NetworkSettings.Networks.back.IPAddress}}"))
 	assert.Equal(t, "", e.inspect(web, "{{.NetworkSettings.IPAddress}}"), "the top-level fields are the default bridge's")
 	assert.Equal(t, "back", e.inspect(web, "{{.HostConfig.NetworkMode}}"))
-	ports, err := os.ReadDir(filepath.Join("/sys/class/net", bridgeOf(id), "brif"))
-	require.NoError(t, err)
-	require.Len(t, ports, 1, "the container's veth is a port of the network's bridge")
-	assert.Equal(t, "veth"+web[:11], ports[0].Name())
+	assert.Equal(t, []string{"veth" + web[:11]}, bridgePorts(t, bridgeOf(id)), "the container's veth is a port of the network's bridge")
 
 	r := e.mydocker("run", "--rm", "--init", "--network", "back", "--", "sh", "-c", "ip route; timeout 10 wget -q -O- http://"+ip+"/hostname")
 	require.Equal(t, 0, r.code, r.String())

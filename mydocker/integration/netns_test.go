@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -51,28 +52,40 @@ func (e *env) removeBridge() {
 		return
 	}
 	require.NoError(e.t, err)
-	ports, err := os.ReadDir(filepath.Join("/sys/class/net", e.bridge, "brif"))
-	require.NoError(e.t, err)
-	var names []string
-	for _, p := range ports {
-		names = append(names, p.Name())
-	}
-	assert.Empty(e.t, names, "veths left on the bridge %s", e.bridge)
+	assert.Empty(e.t, bridgePorts(e.t, e.bridge), "veths left on the bridge %s", e.bridge)
 	require.NoError(e.t, netlink.LinkDel(link), "removing the test's bridge %s", e.bridge)
 }
 
-// networkDevices lists the host's network devices: a veth or a bridge
-// that outlives its test is a leak.
+// networkDevices lists the network devices of the tests' network
+// namespace: a veth or a bridge that outlives its test is a leak. Through
+// netlink, which answers for the namespace of the asking socket: /sys/class/net
+// shows those of the namespace that mounted /sys, the host's.
 func networkDevices() []string {
-	entries, err := os.ReadDir("/sys/class/net")
+	links, err := netlink.LinkList()
 	if err != nil {
-		return []string{"cannot read /sys/class/net: " + err.Error()}
+		return []string{"cannot list the network devices: " + err.Error()}
 	}
 	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
+	for _, l := range links {
+		names = append(names, l.Attrs().Name)
 	}
+	slices.Sort(names)
 	return names
+}
+
+// bridgePorts lists the devices plugged into the bridge.
+func bridgePorts(t *testing.T, bridge string) []string {
+	br, err := netlink.LinkByName(bridge)
+	require.NoError(t, err)
+	links, err := netlink.LinkList()
+	require.NoError(t, err)
+	var ports []string
+	for _, l := range links {
+		if l.Attrs().MasterIndex == br.Attrs().Index {
+			ports = append(ports, l.Attrs().Name)
+		}
+	}
+	return ports
 }
 
 // checkAddressesReleased fails the test if an address of its network is

@@ -15,6 +15,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/vishvananda/netns"
+
+	"github.com/mydocker-book/mydocker/mydocker/network"
 )
 
 // hostPort is a port of the host for a test to publish, apart from every
@@ -84,6 +86,12 @@ func TestPublishedPortAnswersFromLocalhostAndFromOutside(t *testing.T) {
 		}
 		port := hostPort()
 		web := e.runDetached("--network", network, "-p", fmt.Sprintf("%d:80", port), "--", "httpd", "-f", "-p", "80", "-h", "/etc")
+		// The first answer waits for httpd to listen: until then the
+		// container itself refuses the connection.
+		require.Eventually(t, func() bool {
+			_, err := httpGet(-1, fmt.Sprintf("127.0.0.1:%d", port), "/hostname")
+			return err == nil
+		}, 10*time.Second, 50*time.Millisecond, "the published port answers on the host's localhost")
 		for _, from := range []struct {
 			name string
 			ns   netns.NsHandle
@@ -165,4 +173,49 @@ func TestBadPublishFlagsAreRefused(t *testing.T) {
 	host := e.mydocker("run", "--rm", "--network", "host", "-p", "8080:80", "--", "true")
 	assert.Equal(t, 0, host.code, host.String())
 	assert.Contains(t, host.stderr, "Published ports are discarded when using host network mode")
+}
+
+// mydocker killed at random points of a run that publishes a port, on a
+// network of network create: whatever it made (the address, the veth, the
+// rules of the port, the line in the others' /etc/hosts) the next
+// commands remove, and the port can be published again.
+func TestKillsDuringRunWithAPublishedPortLeaveNothing(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
+	e := newEnv(t)
+	id, subnet := e.createNetwork("crashes")
+	port := hostPort()
+	publish := fmt.Sprintf("%d:80", port)
+	before := iptablesRules()
+	// From before the clone to after the rules: a run takes some 50 to
+	// 300 ms here, its network step near its end.
+	published := 0
+	for i := range 16 {
+		r := e.start("run", "--network", "crashes", "--name", "victim", "-p", publish, "--", "sleep", "1000")
+		time.Sleep(time.Duration(i*25) * time.Millisecond)
+		if strings.Contains(strings.Join(iptablesRules(), "\n"), "mydocker container") {
+			published++
+		}
+		r.kill()
+		// The container was run with --rm: the sweep of rm's own start
+		// may remove it first, and rm then finds none.
+		rm := e.mydocker("rm", "-f", "victim")
+		assert.Contains(t, []int{0, 1}, rm.code, "rm -f after a kill\n%s", rm)
+	}
+	t.Logf("%d of 16 runs were killed with their port published", published)
+	assert.Positive(t, published, "some kills came after the rules were added")
+	ps := e.mydocker("ps", "-aq")
+	assert.Empty(t, ps.stdout, "no container is left\n%s", ps)
+	assert.Equal(t, before, iptablesRules(), "the ports' rules went with their containers")
+	assert.Empty(t, bridgePorts(t, bridgeOf(id)), "no veth is left on the network's bridge")
+	inUse, err := network.OpenIPAM(e.root).InUse(subnet)
+	require.NoError(t, err)
+	assert.LessOrEqual(t, inUse, 3, "network, gateway and broadcast addresses only")
+
+	again := e.runDetached("--network", "crashes", "-p", publish, "--", "httpd", "-f", "-p", "80", "-h", "/etc")
+	var body string
+	require.Eventually(t, func() bool {
+		body, err = httpGet(-1, fmt.Sprintf("127.0.0.1:%d", port), "/hostname")
+		return err == nil
+	}, 10*time.Second, 50*time.Millisecond, "the port is published again: %v", err)
+	assert.Equal(t, again[:12]+"\n", body)
 }

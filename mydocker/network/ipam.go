@@ -57,7 +57,26 @@ func CheckSubnet(subnet netip.Prefix) error {
 	case subnet.Bits() > 30:
 		return fmt.Errorf("subnet %s is too small: a /30 is the smallest that holds a gateway and a container", subnet)
 	}
+	for _, r := range notForHosts {
+		if r.prefix.Overlaps(subnet) {
+			return fmt.Errorf("subnet %s overlaps %s, the %s addresses, which no network can use: choose a private range, such as 172.30.0.0/16", subnet, r.prefix, r.what)
+		}
+	}
 	return nil
+}
+
+// notForHosts are the IPv4 ranges that the kernel routes in its own way,
+// whatever the routing table says: a bridge's subnet there would never
+// work as one.
+var notForHosts = []struct {
+	prefix netip.Prefix
+	what   string
+}{
+	{netip.MustParsePrefix("0.0.0.0/8"), `"this network"`},
+	{netip.MustParsePrefix("127.0.0.0/8"), "loopback"},
+	{netip.MustParsePrefix("169.254.0.0/16"), "link-local"},
+	{netip.MustParsePrefix("224.0.0.0/4"), "multicast"},
+	{netip.MustParsePrefix("240.0.0.0/4"), "reserved and broadcast"},
 }
 
 // Allocate takes the lowest free address of subnet for owner (a

@@ -154,10 +154,15 @@ func TestASlash30(t *testing.T) {
 
 func TestCheckSubnet(t *testing.T) {
 	for subnet, msg := range map[string]string{
-		"172.30.0.1/24": "host bits set; did you mean 172.30.0.0/24",
-		"10.0.0.0/7":    "too large",
-		"10.0.0.0/31":   "too small",
-		"fd00::/64":     "only IPv4",
+		"172.30.0.1/24":    "host bits set; did you mean 172.30.0.0/24",
+		"10.0.0.0/7":       "too large",
+		"10.0.0.0/31":      "too small",
+		"fd00::/64":        "only IPv4",
+		"127.0.0.0/16":     "overlaps 127.0.0.0/8, the loopback addresses",
+		"169.254.0.0/24":   "link-local",
+		"224.1.0.0/16":     "multicast",
+		"0.0.0.0/24":       `"this network"`,
+		"255.255.255.0/24": "reserved and broadcast",
 	} {
 		assert.ErrorContains(t, CheckSubnet(netip.MustParsePrefix(subnet)), msg, subnet)
 	}

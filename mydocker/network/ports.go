@@ -117,6 +117,7 @@ var publishJumps = []rule{
 
 // portRules are the two rules of one published port of the endpoint.
 func (ep Endpoint) portRules(p PortMapping) []rule {
+	//book:lab bridge publish
 	tag := []string{"-m", "comment", "--comment", "mydocker container " + ep.Container[:12]}
 	port := strconv.Itoa(p.ContainerPort)
 	var dnat []string
@@ -131,6 +132,16 @@ func (ep Endpoint) portRules(p PortMapping) []rule {
 	accept = append(accept, tag...)
 	accept = append(accept, "-j", "ACCEPT")
 	return []rule{{"nat", publishChain, dnat}, {"filter", "FORWARD", accept}}
+	//book:stub
+	// // Lab bridge, part 1 (labs/13-bridge/README.md): the rules of one
+	// // published port. Until then, the DNAT rule alone, to every address
+	// // of the host: enough while FORWARD's policy is ACCEPT.
+	// tag := []string{"-m", "comment", "--comment", "mydocker container " + ep.Container[:12]}
+	// dnat := []string{"-p", p.Protocol, "-m", p.Protocol, "--dport", strconv.Itoa(p.HostPort)}
+	// dnat = append(dnat, tag...)
+	// dnat = append(dnat, "-j", "DNAT", "--to-destination", ep.IP.String()+":"+strconv.Itoa(p.ContainerPort))
+	// return []rule{{"nat", publishChain, dnat}}
+	//book:end bridge publish
 }
 
 // Publish adds the rules of the endpoint's ports, after checking that no

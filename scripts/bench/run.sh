@@ -199,6 +199,17 @@ case $("$out/mydocker" run --help) in
 	echo "$monitors"
 	;;
 esac
+# From the netns chapter on: the cost of the default bridge, apart, in a
+# network namespace of its own (its bridge and rules never reach the host).
+network=""
+case $("$out/mydocker" run --help) in
+*--network*)
+	network=$(scripts/bench/network.sh "$out/mydocker" "$out/root" "$parent" "$runc_cmd" \
+		"$([ "$quick" = 1 ] && echo 1 || echo 5)" "$([ "$quick" = 1 ] && echo 3 || echo 50)")
+	echo "$network" >"$out/network.md"
+	echo "$network"
+	;;
+esac
 # From the images chapter on: commit and export of a container that wrote
 # 200 MB, next to GNU tar and sha256sum doing the same work.
 images=""
@@ -271,6 +282,13 @@ else
   chapter \`security\`."
 	hardening_work=""
 fi
+if [ -n "$network" ]; then
+	network_sentence="mydocker runs with \`--network none\` here, a network namespace with \`lo\`
+alone (the default bridge is measured apart, below),"
+else
+	network_sentence="mydocker creates no network namespace yet (that comes with the chapter
+\`netns\`),"
+fi
 traced=$(echo "$profile" | awk -F'|' '/whole run, traced/ { gsub(/[* ]/, "", $3); print $3 }')
 # urfave/cli links in its markdown and man-page output unless built with the
 # tag urfave_cli_no_docs; their initialisers run in every process.
@@ -319,8 +337,7 @@ They do not do quite the same work:
 | root filesystem | overlay on the shared layer, writable | the directory, remounted read-only | the directory, bound writable |
 | hardening | $mydocker_hardening | capabilities cut to $(jq '.process.capabilities.bounding | length' "$bundle/config.json"), masked and read-only paths in /proc and /sys, no_new_privs, a devices cgroup rule | none |
 
-mydocker creates no network namespace yet (that comes with the chapter
-\`netns\`), and a cgroup namespace only where Docker's default asks for
+$network_sentence and a cgroup namespace only where Docker's default asks for
 one, on cgroup v2: $([ "$cgroup_fs" = cgroup2fs ] && echo "it does here" || echo "none here").
 runc's default configuration creates a network namespace, $runc_cgroupns.
 
@@ -403,6 +420,23 @@ maps, which every monitor shares; *PSS* counts each shared page divided
 among the processes that map it, so it falls as more monitors run. What
 creating the container took stays behind in the exec, and the watcher
 runs with \`GOMAXPROCS=1\`: one P, fewer threads and caches.
+
+EOF
+	fi
+	if [ -n "$network" ]; then
+		cat <<EOF
+## The cost of the network
+
+The comparison above runs mydocker with \`--network none\`: a network
+namespace with \`lo\` alone, the work runc's default configuration does.
+A container on the default bridge (chapter \`netns\`) costs a veth pair
+made in its namespace, an address taken from IPAM under its lock and given
+back, the files of \`/etc\`, and netlink round trips to configure
+\`eth0\`; the network's rules (chapter \`bridge\`) are made once, with the
+network, before the timing. \`scripts/bench/network.sh\` times the three,
+in one hyperfine run, in a network namespace of its own:
+
+$network
 
 EOF
 	fi

@@ -169,19 +169,13 @@ func positionAfter(ipt *iptables.IPTables, r rule) (int, error) {
 // rules, as Docker's docker0 does, until whoever removes its bridge calls
 // it (the tests do).
 func (n Network) CloseWay() error {
-	if !manageNetfilter {
-		return nil
-	}
-	ipt, unlock, err := openNetfilter()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	var errs []error
-	for _, r := range n.rules() {
-		errs = append(errs, deleteRule(ipt, r))
-	}
-	return errors.Join(append(errs, removeIsolationChainsIfUnused(ipt))...)
+	return withNetfilter(func(ipt *iptables.IPTables) error {
+		var errs []error
+		for _, r := range n.rules() {
+			errs = append(errs, deleteRule(ipt, r))
+		}
+		return errors.Join(append(errs, removeIsolationChainsIfUnused(ipt))...)
+	})
 }
 
 // insertOnce puts r at pos in its chain, unless it is there already:
@@ -224,16 +218,9 @@ func ensureIsolationChains(ipt *iptables.IPTables) error {
 // removeIsolationChainsIfUnused removes the chains once they hold their
 // RETURN alone: no mydocker network is left on the host.
 func removeIsolationChainsIfUnused(ipt *iptables.IPTables) error {
-	exists, err := ipt.ChainExists("filter", isolationIn)
-	if err != nil || !exists {
+	isNetworks := func(line string) bool { return strings.Contains(line, "--comment") }
+	if unused, err := chainUnused(ipt, "filter", isolationIn, isNetworks); err != nil || !unused {
 		return err
-	}
-	list, err := ipt.List("filter", isolationIn)
-	if err != nil {
-		return err
-	}
-	if slices.ContainsFunc(list, func(r string) bool { return strings.Contains(r, "--comment") }) {
-		return nil
 	}
 	logrus.Debugf("iptables: no mydocker network left, removing %s and %s", isolationIn, isolationOut)
 	if err := ipt.DeleteIfExists(isolationJump.table, isolationJump.chain, isolationJump.spec...); err != nil {
@@ -259,6 +246,34 @@ func (n Network) routeLocalnet() error {
 		return fmt.Errorf("letting the bridge %s route localhost for published ports: %w", n.Bridge, err)
 	}
 	return nil
+}
+
+// chainUnused tells whether the chain exists and none of its lines, as
+// iptables -S lists them, is a user's.
+func chainUnused(ipt *iptables.IPTables, table, chain string, isUsers func(line string) bool) (bool, error) {
+	exists, err := ipt.ChainExists(table, chain)
+	if err != nil || !exists {
+		return false, err
+	}
+	list, err := ipt.List(table, chain)
+	if err != nil {
+		return false, err
+	}
+	return !slices.ContainsFunc(list, isUsers), nil
+}
+
+// withNetfilter runs fn with iptables open under the host's lock; with
+// --iptables=false, not at all.
+func withNetfilter(fn func(*iptables.IPTables) error) error {
+	if !manageNetfilter {
+		return nil
+	}
+	ipt, unlock, err := openNetfilter()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return fn(ipt)
 }
 
 const ipForward = "/proc/sys/net/ipv4/ip_forward"

@@ -149,53 +149,47 @@ func (ep Endpoint) portRules(p PortMapping) []rule {
 // program of the host listens on it: the DNAT would take its connections
 // away from it without a word.
 func (ep Endpoint) Publish() error {
-	if len(ep.Ports) == 0 || !manageNetfilter {
+	if len(ep.Ports) == 0 {
 		return nil
 	}
-	ipt, unlock, err := openNetfilter()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	// The ACCEPT rules go below the jump to the isolation chains.
-	if err := ensureIsolationChains(ipt); err != nil {
-		return err
-	}
-	if err := ensurePublishChain(ipt); err != nil {
-		return err
-	}
-	for _, p := range ep.Ports {
-		if err := checkPortFree(ipt, p); err != nil {
+	return withNetfilter(func(ipt *iptables.IPTables) error {
+		// The ACCEPT rules go below the jump to the isolation chains.
+		if err := ensureIsolationChains(ipt); err != nil {
 			return err
 		}
-		for _, r := range ep.portRules(p) {
-			if err := insertRule(ipt, r); err != nil {
+		if err := ensurePublishChain(ipt); err != nil {
+			return err
+		}
+		for _, p := range ep.Ports {
+			if err := checkPortFree(ipt, p); err != nil {
 				return err
 			}
+			for _, r := range ep.portRules(p) {
+				if err := insertRule(ipt, r); err != nil {
+					return err
+				}
+			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // Unpublish removes the rules of the endpoint's ports, and the chain with
 // the last container's; rules already gone are no error, so that it may
 // run twice.
 func (ep Endpoint) Unpublish() error {
-	if len(ep.Ports) == 0 || !manageNetfilter {
+	if len(ep.Ports) == 0 {
 		return nil
 	}
-	ipt, unlock, err := openNetfilter()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	var errs []error
-	for _, p := range ep.Ports {
-		for _, r := range ep.portRules(p) {
-			errs = append(errs, deleteRule(ipt, r))
+	return withNetfilter(func(ipt *iptables.IPTables) error {
+		var errs []error
+		for _, p := range ep.Ports {
+			for _, r := range ep.portRules(p) {
+				errs = append(errs, deleteRule(ipt, r))
+			}
 		}
-	}
-	return errors.Join(append(errs, removePublishChainIfUnused(ipt))...)
+		return errors.Join(append(errs, removePublishChainIfUnused(ipt))...)
+	})
 }
 
 // checkPortFree refuses a port that a DNAT rule of mydocker has taken
@@ -291,16 +285,9 @@ func ensurePublishChain(ipt *iptables.IPTables) error {
 // removePublishChainIfUnused removes the chain and its jumps once no
 // port is published.
 func removePublishChainIfUnused(ipt *iptables.IPTables) error {
-	exists, err := ipt.ChainExists("nat", publishChain)
-	if err != nil || !exists {
+	isRule := func(line string) bool { return strings.HasPrefix(line, "-A ") }
+	if unused, err := chainUnused(ipt, "nat", publishChain, isRule); err != nil || !unused {
 		return err
-	}
-	list, err := ipt.List("nat", publishChain)
-	if err != nil {
-		return err
-	}
-	if slices.ContainsFunc(list, func(r string) bool { return strings.HasPrefix(r, "-A ") }) {
-		return nil
 	}
 	logrus.Debugf("iptables: no port published any more, removing the chain %s", publishChain)
 	for _, jump := range publishJumps {

@@ -5,6 +5,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -39,4 +40,17 @@ func listPorts(ctx *cli.Context) error {
 		fmt.Printf("%d/%s -> %s:%d\n", p.ContainerPort, p.Protocol, p.HostAddr(), p.HostPort)
 	}
 	return nil
+}
+
+// portsColumn is ps's PORTS: the published ports of a running container,
+// as Docker writes them (0.0.0.0:8080->80/tcp), separated by commas.
+func portsColumn(r container.Record) string {
+	if r.State.Endpoint == nil {
+		return ""
+	}
+	var ports []string
+	for _, p := range r.State.Endpoint.Ports {
+		ports = append(ports, p.String())
+	}
+	return strings.Join(ports, ", ")
 }

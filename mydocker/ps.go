@@ -43,7 +43,12 @@ func listContainers(ctx *cli.Context) error {
 	slices.SortStableFunc(records, func(a, b container.Record) int { return b.State.Created.Compare(a.State.Created) })
 	out := tabwriter.NewWriter(os.Stdout, 10, 1, 3, ' ', 0)
 	if !ctx.Bool("quiet") {
-		fmt.Fprintln(out, "CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tNAMES")
+		//book:replace detach bridge
+		// fmt.Fprintln(out, "CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tNAMES")
+		//book:end
+		//book:add bridge
+		fmt.Fprintln(out, "CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tPORTS\tNAMES")
+		//book:end
 	}
 	now := time.Now()
 	for _, r := range records {
@@ -60,8 +65,14 @@ func listContainers(ctx *cli.Context) error {
 			fmt.Fprintln(out, id)
 			continue
 		}
-		fmt.Fprintf(out, "%s\t%s\t%s\t%s ago\t%s\t%s\n", id, r.Image, strconv.Quote(command),
-			units.HumanDuration(now.Sub(r.State.Created)), describeRecord(r, now), r.Name)
+		//book:replace detach bridge
+		// fmt.Fprintf(out, "%s\t%s\t%s\t%s ago\t%s\t%s\n", id, r.Image, strconv.Quote(command),
+		// 	units.HumanDuration(now.Sub(r.State.Created)), describeRecord(r, now), r.Name)
+		//book:end
+		//book:add bridge
+		fmt.Fprintf(out, "%s\t%s\t%s\t%s ago\t%s\t%s\t%s\n", id, r.Image, strconv.Quote(command),
+			units.HumanDuration(now.Sub(r.State.Created)), describeRecord(r, now), portsColumn(r), r.Name)
+		//book:end
 	}
 	return out.Flush()
 }

@@ -107,6 +107,7 @@ func TestPublishedPortAnswersFromLocalhostAndFromOutside(t *testing.T) {
 			}
 		}
 		assert.Equal(t, fmt.Sprintf("80/tcp -> 0.0.0.0:%d\n", port), e.mydocker("port", web).stdout)
+		assert.Regexp(t, fmt.Sprintf(`(?m)^%s .* 0\.0\.0\.0:%d->80/tcp +\n`, web[:12], port), e.mydocker("ps").stdout, "ps's PORTS column")
 		assert.Contains(t, strings.Join(iptablesRules(), "\n"), "mydocker container "+web[:12])
 
 		stop := e.mydocker("stop", web)

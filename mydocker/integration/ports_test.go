@@ -204,6 +204,16 @@ func TestKillsDuringRunWithAPublishedPortLeaveNothing(t *testing.T) {
 	}
 	t.Logf("%d of 16 runs were killed with their port published", published)
 	assert.Positive(t, published, "some kills came after the rules were added")
+
+	// rm -f killed at random points: the next rm -f finishes the job.
+	for i := range 8 {
+		e.runDetached("--network", "crashes", "--name", "victim", "-p", publish, "--", "sleep", "1000")
+		r := e.start("rm", "-f", "victim")
+		time.Sleep(time.Duration(i*10) * time.Millisecond)
+		r.kill()
+		rm := e.mydocker("rm", "-f", "victim")
+		assert.Contains(t, []int{0, 1}, rm.code, "rm -f after a killed rm -f\n%s", rm)
+	}
 	ps := e.mydocker("ps", "-aq")
 	assert.Empty(t, ps.stdout, "no container is left\n%s", ps)
 	assert.Equal(t, before, iptablesRules(), "the ports' rules went with their containers")

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
 
 	"github.com/sirupsen/logrus"
 
@@ -106,7 +107,7 @@ func sortPeers(list []network.Peer) {
 // inode; a file that is gone (its container removed meanwhile) is skipped.
 func writeInPlace(path string, data []byte) error {
 	//book:lab bridge peers
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC|syscall.O_NOFOLLOW, 0)
 	if os.IsNotExist(err) {
 		return nil
 	}

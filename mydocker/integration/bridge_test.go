@@ -563,3 +563,31 @@ func TestContainersOnAUserNetworkKnowEachOtherByName(t *testing.T) {
 	other := e.mydocker("run", "--rm", "--", "cat", "/etc/hosts")
 	assert.NotContains(t, other.stdout, "dflt", "the default network names no one\n%s", other)
 }
+
+// Containers that join a network at the same time all end up in each
+// other's /etc/hosts: the files are rewritten under the network's lock,
+// so that no join writes a list that misses another.
+func TestContainersJoiningTogetherAllKnowEachOther(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
+	e := newEnv(t)
+	e.createNetwork("crowd")
+	const n = 8
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e.runDetached("--network", "crowd", "--name", fmt.Sprintf("peer%d", i), "--", "sleep", "1000")
+		}()
+	}
+	wg.Wait()
+	for i := range n {
+		hosts := e.mydocker("exec", fmt.Sprintf("peer%d", i), "cat", "/etc/hosts")
+		require.Equal(t, 0, hosts.code, hosts.String())
+		for j := range n {
+			if j != i {
+				assert.Regexp(t, fmt.Sprintf(`(?m)^[0-9.]+\tpeer%d [0-9a-f]{12}$`, j), hosts.stdout, "peer%d knows peer%d", i, j)
+			}
+		}
+	}
+}

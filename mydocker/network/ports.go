@@ -161,7 +161,7 @@ func (ep Endpoint) Publish() error {
 			return err
 		}
 		for _, p := range ep.Ports {
-			if err := checkPortFree(ipt, p); err != nil {
+			if err := checkPortFree(ipt, p, ep.Container); err != nil {
 				return err
 			}
 			for _, r := range ep.portRules(p) {
@@ -192,16 +192,20 @@ func (ep Endpoint) Unpublish() error {
 	})
 }
 
-// checkPortFree refuses a port that a DNAT rule of mydocker has taken
-// already, on any state root of the host, or that a socket of the host
-// holds.
-func checkPortFree(ipt *iptables.IPTables, p PortMapping) error {
+// checkPortFree refuses a port that a DNAT rule of another container has
+// taken already, on any state root of the host, or that a socket of the
+// host holds. The container's own rule, left by a kill that the sweep has
+// not settled yet, is no conflict: insertOnce finds it.
+func checkPortFree(ipt *iptables.IPTables, p PortMapping, id string) error {
 	list, err := ipt.List("nat", publishChain)
 	if err != nil {
 		return err
 	}
 	for _, line := range list {
 		if q, owner, ok := parseDNAT(line); ok && q.overlaps(p) {
+			if owner == "mydocker container "+id[:12] {
+				return nil
+			}
 			return fmt.Errorf("bind for %s:%d failed: port is already allocated (%s, by %s): choose another host port, or stop that container first",
 				p.HostAddr(), p.HostPort, q, owner)
 		}

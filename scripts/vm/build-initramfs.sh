@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # build-initramfs.sh: build the test VM's initramfs for one stage: a static
-# busybox with its applets, the kernel modules, scripts/vm/init as /init, and
-# in /tests the stage's mydocker, probe and integration test binary (static,
-# built on this host) with a copy of busybox, for MYDOCKER_TEST_BINARIES.
+# busybox with its applets, the kernel modules, Debian's iptables (nf_tables
+# back-end) with its libraries, scripts/vm/init as /init, and in /tests the
+# stage's mydocker, probe and integration test binary (static, built on this
+# host) with a copy of busybox, for MYDOCKER_TEST_BINARIES.
 # When the stage's chapter (or its lab) has console blocks marked
 # <!-- transcript: cgroup v2 -->, /tests/book holds those texts, the
 # transcripts checker and its sandbox script, and /bin/bash a static bash
@@ -44,6 +45,39 @@ done
 cp "$kdir"/modules/* "$root/lib/modules/"
 cp scripts/vm/init "$root/init"
 chmod 0755 "$root/init"
+
+# iptables, for the NAT and filter rules of mydocker's networks (through
+# go-iptables), and iptables-save, for the tests' leak check: the host's
+# Debian iptables-nft, which drives the nf_tables modules. It is dynamically
+# linked, so its shared libraries and the dynamic loader go with it, at the
+# paths ldd names (without an ld.so.cache the loader searches those
+# directories anyway). Its extensions are dlopen'ed from XTABLES_LIBDIR,
+# compiled in as below: only those of the matches and targets mydocker's
+# rules use (comment, conntrack, addrtype, tcp, udp; MASQUERADE, DNAT; the
+# standard one for ACCEPT, DROP, RETURN and jumps to chains), a tenth of
+# the directory's size. Both names are links to the multi-call binary, in
+# /bin since the VM's PATH is /bin.
+xtables=/usr/sbin/xtables-nft-multi
+xtlib=/usr/lib/x86_64-linux-gnu/xtables
+[ -x "$xtables" ] || { echo "no $xtables: apt-get install iptables" >&2 && exit 1; }
+cp "$xtables" "$root/bin/xtables-nft-multi"
+ln -s xtables-nft-multi "$root/bin/iptables"
+ln -s xtables-nft-multi "$root/bin/iptables-save"
+mkdir -p "$root$xtlib"
+exts=()
+for ext in standard comment conntrack addrtype tcp udp MASQUERADE DNAT; do
+	so=$xtlib/libxt_$ext.so
+	[ -e "$so" ] || { echo "no $so: apt-get install iptables" >&2 && exit 1; }
+	# MASQUERADE and DNAT are links to libxt_NAT.so: one copy, two links.
+	real=$(readlink -f "$so")
+	[ -e "$root$real" ] || cp "$real" "$root$real"
+	[ "$real" = "$so" ] || ln -s "$(basename "$real")" "$root$so"
+	exts+=("$real")
+done
+# ldd prints "NAME => PATH (ADDRESS)" for a library, "PATH (ADDRESS)" for the loader.
+for lib in $(ldd "$xtables" "${exts[@]}" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// && $2 ~ /^\(0x/ { print $1 }' | sort -u); do
+	install -D -m 0755 "$lib" "$root$lib" # the file itself, not the link to it
+done
 
 # Static binaries, stripped: smaller to pack and to unpack under emulation.
 tests=$(pwd)/$root/tests

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # fetch-kernel.sh: get what the cgroup v2 test VM boots. Installs the host
-# tools it needs (QEMU, a static busybox, kmod, xz) if they are missing,
-# downloads Debian's kernel package once into the cache, and extracts from it
-# vmlinuz and the modules mydocker needs, with their dependencies, in the
-# order they must be loaded.
+# tools it needs (QEMU, a static busybox, kmod, xz, iptables) if they are
+# missing, downloads Debian's kernel package once into the cache, and
+# extracts from it vmlinuz and the modules mydocker needs, with their
+# dependencies, in the order they must be loaded.
 #
 # Usage: scripts/vm/fetch-kernel.sh [CACHE_DIR]      (default: build/vm-cache)
 #
@@ -49,6 +49,7 @@ command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
 command -v depmod >/dev/null || need+=(kmod)
 command -v xz >/dev/null || need+=(xz-utils)
 command -v bash-static >/dev/null || need+=(bash-static) # runs the cgroup v2 transcripts in the VM
+[ -x /usr/sbin/xtables-nft-multi ] || need+=(iptables) # copied into the VM, with its libraries
 if ((${#need[@]})); then
 	[ "$(id -u)" = 0 ] || die "missing ${need[*]}: run as root, or apt-get install ${need[*]}"
 	log "installing ${need[*]}"

@@ -268,13 +268,16 @@ rows() { echo "$profile" | awk -F'|' -v re="$1" '$2 ~ re { s += $3 } END { print
 go_starts=$(rows 'mydocker starts|the init starts')
 own_work=$(rows 'container directories|clone|mounts:|cleanup:')
 hardening=$(rows 'hardening:')
+network_work="The work mydocker does
+  not do yet is the network namespace."
+[ -z "$network" ] || network_work="Both make a network namespace
+  with nothing but \`lo\` in it (mydocker's \`--network none\`)."
 if [ "$hardened" = 1 ]; then
 	hardening_reading="- mydocker does the hardening runc does with Docker's defaults:
   capabilities, masked and read-only paths, the device rules and Docker's
   seccomp profile, which is compiled once and kept in the state root (the
   kernel still checks and compiles the program each time the init loads
-  it). The profile below gives each step's cost. The work mydocker does
-  not do yet is the network namespace."
+  it). The profile below gives each step's cost. $network_work"
 	hardening_work=", and the
   hardening steps in the init $hardening ms"
 else

@@ -50,6 +50,21 @@ func httpGet(ns netns.NsHandle, addr, path string) (string, error) {
 	return body, nil
 }
 
+// waitForLocalPort fetches /hostname through the host's localhost:port
+// until it answers, and returns the page: httpd in a container that has
+// just started may not listen yet, and the container itself refuses the
+// connection until it does.
+func waitForLocalPort(t *testing.T, port int) string {
+	t.Helper()
+	var body string
+	var err error
+	require.Eventually(t, func() bool {
+		body, err = httpGet(-1, fmt.Sprintf("127.0.0.1:%d", port), "/hostname")
+		return err == nil
+	}, 10*time.Second, 50*time.Millisecond, "the published port %d answers on the host's localhost", port)
+	return body
+}
+
 func dialIn(ns netns.NsHandle, addr string) (net.Conn, error) {
 	if ns == -1 {
 		return net.DialTimeout("tcp4", addr, 3*time.Second)
@@ -86,12 +101,7 @@ func TestPublishedPortAnswersFromLocalhostAndFromOutside(t *testing.T) {
 		}
 		port := hostPort()
 		web := e.runDetached("--network", network, "-p", fmt.Sprintf("%d:80", port), "--", "httpd", "-f", "-p", "80", "-h", "/etc")
-		// The first answer waits for httpd to listen: until then the
-		// container itself refuses the connection.
-		require.Eventually(t, func() bool {
-			_, err := httpGet(-1, fmt.Sprintf("127.0.0.1:%d", port), "/hostname")
-			return err == nil
-		}, 10*time.Second, 50*time.Millisecond, "the published port answers on the host's localhost")
+		waitForLocalPort(t, port)
 		for _, from := range []struct {
 			name string
 			ns   netns.NsHandle
@@ -223,10 +233,5 @@ func TestKillsDuringRunWithAPublishedPortLeaveNothing(t *testing.T) {
 	assert.LessOrEqual(t, inUse, 3, "network, gateway and broadcast addresses only")
 
 	again := e.runDetached("--network", "crashes", "-p", publish, "--", "httpd", "-f", "-p", "80", "-h", "/etc")
-	var body string
-	require.Eventually(t, func() bool {
-		body, err = httpGet(-1, fmt.Sprintf("127.0.0.1:%d", port), "/hostname")
-		return err == nil
-	}, 10*time.Second, 50*time.Millisecond, "the port is published again: %v", err)
-	assert.Equal(t, again[:12]+"\n", body)
+	assert.Equal(t, again[:12]+"\n", waitForLocalPort(t, port), "the port is published again")
 }

@@ -100,25 +100,21 @@ func ManageNetfilter(on bool) { manageNetfilter = on }
 func (n Network) openWay() error {
 	if !manageNetfilter {
 		logrus.Debugf("iptables: --iptables=false, the network %s gets no rules", n.Name)
-		return nil
 	}
-	ipt, unlock, err := openNetfilter()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	if err := ensureIsolationChains(ipt); err != nil {
-		return err
-	}
-	for _, r := range n.rules() {
-		if err := insertRule(ipt, r); err != nil {
+	return withNetfilter(func(ipt *iptables.IPTables) error {
+		if err := ensureIsolationChains(ipt); err != nil {
 			return err
 		}
-	}
-	if err := n.routeLocalnet(); err != nil {
-		return err
-	}
-	return enableForwarding()
+		for _, r := range n.rules() {
+			if err := insertRule(ipt, r); err != nil {
+				return err
+			}
+		}
+		if err := n.routeLocalnet(); err != nil {
+			return err
+		}
+		return enableForwarding()
+	})
 }
 
 // insertRule adds r once, near the top of its chain; in FORWARD below the

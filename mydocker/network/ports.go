@@ -118,7 +118,7 @@ var publishJumps = []rule{
 // portRules are the two rules of one published port of the endpoint.
 func (ep Endpoint) portRules(p PortMapping) []rule {
 	//book:lab bridge publish
-	tag := []string{"-m", "comment", "--comment", "mydocker container " + ep.Container[:12]}
+	tag := []string{"-m", "comment", "--comment", containerComment(ep.Container)}
 	port := strconv.Itoa(p.ContainerPort)
 	var dnat []string
 	if p.HostIP != "" {
@@ -136,13 +136,16 @@ func (ep Endpoint) portRules(p PortMapping) []rule {
 	// // Lab bridge, part 1 (labs/13-bridge/README.md): the rules of one
 	// // published port. Until then, the DNAT rule alone, to every address
 	// // of the host: enough while FORWARD's policy is ACCEPT.
-	// tag := []string{"-m", "comment", "--comment", "mydocker container " + ep.Container[:12]}
+	// tag := []string{"-m", "comment", "--comment", containerComment(ep.Container)}
 	// dnat := []string{"-p", p.Protocol, "-m", p.Protocol, "--dport", strconv.Itoa(p.HostPort)}
 	// dnat = append(dnat, tag...)
 	// dnat = append(dnat, "-j", "DNAT", "--to-destination", ep.IP.String()+":"+strconv.Itoa(p.ContainerPort))
 	// return []rule{{"nat", publishChain, dnat}}
 	//book:end bridge publish
 }
+
+// containerComment tags the rules of container id's ports.
+func containerComment(id string) string { return "mydocker container " + id[:12] }
 
 // Publish adds the rules of the endpoint's ports, after checking that no
 // other container has published the same port of the host, and that no
@@ -203,7 +206,7 @@ func checkPortFree(ipt *iptables.IPTables, p PortMapping, id string) error {
 	}
 	for _, line := range list {
 		if q, owner, ok := parseDNAT(line); ok && q.overlaps(p) {
-			if owner == "mydocker container "+id[:12] {
+			if owner == containerComment(id) {
 				return nil
 			}
 			return fmt.Errorf("bind for %s:%d failed: port is already allocated (%s, by %s): choose another host port, or stop that container first",

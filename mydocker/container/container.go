@@ -27,6 +27,9 @@ type Container struct {
 	lock   *os.File    // that directory, locked while this run has the container
 	state  state.State // what its state.json says
 	init   *exec.Cmd   // its first process, once started
+	//book:replace namespaces proc
+	// lifeline *os.File // our end of the init's lifeline, open while it may run
+	//book:end
 	//book:add proc
 	pipes          initPipes      // our ends of the pipes to the init
 	signals        chan os.Signal // signals caught, to be passed to the container
@@ -128,6 +131,12 @@ func (c *Container) Delete() {
 		restoreForeground(c.Config)
 		c.init = nil
 	}
+	//book:replace namespaces proc
+	// if c.lifeline != nil {
+	// 	c.lifeline.Close()
+	// 	c.lifeline = nil
+	// }
+	//book:end
 	//book:add netns
 	c.disconnectNetwork()
 	//book:end

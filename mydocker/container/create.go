@@ -163,8 +163,16 @@ func (c *Container) noteState() error {
 //book:replace namespaces proc
 // // startInit clones the container's init, which runs the command at once.
 // func (c *Container) startInit() error {
-// 	cmd := newInitProcess(c.Config)
-// 	if err := startProcess(cmd); err != nil {
+// 	cmd, lifeline, err := newInitProcess(c.Config)
+// 	if err != nil {
+// 		return err
+// 	}
+// 	// Our end of the lifeline is close-on-exec, as Go opens every file:
+// 	// no child inherits it, so only our death, or Delete, closes it.
+// 	c.lifeline = lifeline
+// 	err = startProcess(cmd)
+// 	cmd.ExtraFiles[0].Close() // the init's end: it has a copy of its own now
+// 	if err != nil {
 // 		return err
 // 	}
 // 	c.init = cmd

@@ -26,6 +26,9 @@ import (
 // 	if err := checkIsInit(); err != nil {
 // 		return 0, err
 // 	}
+// 	if err := checkLifeline(); err != nil {
+// 		return 0, err
+// 	}
 // 	if err := setHostname(hostname); err != nil {
 // 		return 0, err
 // 	}
@@ -49,6 +52,30 @@ import (
 // 	// started while they are ignored would inherit that.)
 // 	signal.Ignore(unix.SIGINT, unix.SIGQUIT)
 // 	return waitForExit(cmd)
+// }
+//
+// // lifelineFD is the init's end of mydocker's lifeline (ExtraFiles[0]).
+// const lifelineFD = 3
+//
+// // checkLifeline makes sure that mydocker is still alive. The kernel kills
+// // the init when mydocker dies (the parent-death signal, which Go sets in
+// // the child right after the clone), but only if mydocker dies after that
+// // moment: killed in between, it would leave the init running with nobody
+// // to wait for it. getppid() cannot tell, as it says 0 for a parent outside
+// // the PID namespace (and Go's own check, which relies on it, kills the
+// // child with a signal that PID 1 of a namespace ignores from itself). The
+// // lifeline can: a hang-up means its only writer, mydocker, is gone; no
+// // hang-up means mydocker outlived the setting, and the kernel does the rest.
+// func checkLifeline() error {
+// 	fds := []unix.PollFd{{Fd: lifelineFD, Events: unix.POLLIN}}
+// 	logrus.Debug("poll(lifeline, timeout 0): is mydocker still alive?")
+// 	if _, err := unix.Poll(fds, 0); err != nil {
+// 		return fmt.Errorf("checking that mydocker is alive: %w", err)
+// 	}
+// 	if fds[0].Revents&unix.POLLHUP != 0 {
+// 		return errors.New("mydocker exited before the container could start")
+// 	}
+// 	return nil
 // }
 //book:end
 

@@ -66,14 +66,21 @@ func cloneFlagNames(flags uintptr) (names []string) {
 //book:replace namespaces proc
 // // newInitProcess prepares "mydocker init" with the user's command on its
 // // command line. The child starts in new namespaces: the kernel creates them in
-// // the clone(2) call itself, so the init never runs outside them.
-// func newInitProcess(cfg Config) *exec.Cmd {
+// // the clone(2) call itself, so the init never runs outside them. Its
+// // descriptor 3 is the read end of a pipe, the lifeline, whose write end we
+// // keep (see checkLifeline).
+// func newInitProcess(cfg Config) (cmd *exec.Cmd, lifeline *os.File, err error) {
+// 	initEnd, lifeline, err := os.Pipe()
+// 	if err != nil {
+// 		return nil, nil, fmt.Errorf("creating the lifeline pipe to the init: %w", err)
+// 	}
 // 	args := append(globalFlags(cfg), "init", "--hostname", cfg.Hostname, "--")
-// 	cmd := exec.Command("/proc/self/exe", append(args, cfg.Args...)...)
+// 	cmd = exec.Command("/proc/self/exe", append(args, cfg.Args...)...)
 // 	cmd.SysProcAttr = initSysProcAttr(cfg)
 // 	cmd.Env = containerEnv(cfg)
 // 	attachStdio(cmd, cfg)
-// 	return cmd
+// 	cmd.ExtraFiles = []*os.File{initEnd} // descriptor 3
+// 	return cmd, lifeline, nil
 // }
 //book:end
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -162,6 +163,54 @@ func TestInitCannotBeRunByHand(t *testing.T) {
 	after, err := os.Hostname()
 	require.NoError(t, err)
 	assert.Equal(t, before, after)
+}
+
+// An init whose mydocker is already gone never runs the command. The kernel
+// kills the init when mydocker dies only if mydocker dies after the clone
+// set the init's parent-death signal; a mydocker killed before that moment
+// must be noticed by the init itself. The test starts the init as mydocker
+// would, as PID 1 of new namespaces, with the pipe from mydocker already
+// closed at mydocker's end: as it would be after a SIGKILL.
+func TestAnInitWhoseMydockerIsGoneNeverRunsTheCommand(t *testing.T) {
+	e := newEnv(t)
+	fromMydocker, closedEnd, err := os.Pipe()
+	require.NoError(t, err)
+	defer fromMydocker.Close()
+	require.NoError(t, closedEnd.Close())
+	// An init that ran the command anyway would wait for it forever.
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	//book:replace namespaces proc
+	// cmd := e.command(ctx, "init", "--hostname", "orphan", "--", probeCmd, "sleep")
+	// cmd.ExtraFiles = []*os.File{fromMydocker} // the lifeline
+	//book:end
+	//book:add proc
+	toMydocker, initEnd, err := os.Pipe()
+	require.NoError(t, err)
+	defer toMydocker.Close()
+	cmd := e.command(ctx, "init")
+	cmd.ExtraFiles = []*os.File{fromMydocker, initEnd} // the config and exec pipes
+	//book:end
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWPID | unix.CLONE_NEWUTS | unix.CLONE_NEWNS | unix.CLONE_NEWIPC}
+	//book:replace namespaces proc
+	// r := e.run(ctx, cmd)
+	// told := r.stderr
+	//book:end
+	//book:add proc
+	r := e.run(ctx, cmd)
+	initEnd.Close()
+	message, err := io.ReadAll(toMydocker)
+	require.NoError(t, err)
+	told := string(message)
+	//book:end
+	assert.Equal(t, 125, r.code, r.String())
+	assert.NotContains(t, r.stdout, "ready", "the command ran\n%s", r)
+	//book:replace namespaces proc
+	// assert.Contains(t, told, "mydocker exited before the container could start", r.String())
+	//book:end
+	//book:add proc
+	assert.Contains(t, told, "reading the configuration from the parent", r.String())
+	//book:end
 }
 
 // The state root is root's alone, even when it was made looser before: no

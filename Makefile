@@ -116,6 +116,9 @@ test-stage: stage $(IMAGE)
 	@cd $(STAGES)/$(CH) && { $(call gofmt_check,.,the stage $(CH)); }
 	$(if $(filter 0,$(VET)),,cd $(STAGES)/$(CH) && $(GO) vet ./...)
 	cd $(STAGES)/$(CH) && $(GO) test -count=1 $$($(GO) list ./... | grep -v /integration)
+	@# The integration tests run in a network namespace of their own, with no
+	@# way out: every module they build with is fetched first.
+	@cd $(STAGES)/$(CH) && $(GO) list -deps -test ./... >/dev/null
 	cd $(STAGES)/$(CH) && MYDOCKER_TEST_BUSYBOX_IMAGE=$(abspath $(IMAGE)) $(OWN_NETNS) $(GO) test -count=1 $(if $(RUN),-run '$(RUN)') ./mydocker/integration
 
 # The integration tests of the last tested stage (written or code; or CH=<slug>) on cgroup v2:

@@ -86,7 +86,8 @@ tests=$(pwd)/$root/tests
 	export CGO_ENABLED=0
 	"$GO" build -trimpath -ldflags='-s -w' -o "$tests/mydocker" ./mydocker
 	# The same with fault injection, for the tests of every error path.
-	"$GO" build -trimpath -ldflags='-s -w' -tags=faults -o "$tests/mydocker-faults" ./mydocker
+	# (-tags replaces GOFLAGS' tags: keep the Makefile's urfave_cli_no_docs.)
+	"$GO" build -trimpath -ldflags='-s -w' -tags=urfave_cli_no_docs,faults -o "$tests/mydocker-faults" ./mydocker
 	"$GO" build -trimpath -ldflags='-s -w' -o "$tests/probe" ./mydocker/probe
 	"$GO" test -c -trimpath -ldflags='-s -w' -o "$tests/integration.test" ./mydocker/integration
 )

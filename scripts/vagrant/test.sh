@@ -111,7 +111,9 @@ took "box add, checkout copied"
 
 cd "$work/repo"
 doing "vagrant up, provision.sh inside"
-vagrant up --provider=libvirt 2>&1 | tee "$work/up.log"
+# (Its upload's progress bar redraws one line with carriage returns: only
+# the last drawing is kept.)
+vagrant up --provider=libvirt 2>&1 | sed -u 's/.*\r//' | tee "$work/up.log"
 took "vagrant up, provision.sh inside"
 
 latest=$(cd "$repo" && "${GO:-go}" run ./scripts/stagegen chapters --tested | tail -n 1)

@@ -17,7 +17,7 @@
 #      it started. The host's links, iptables rules, mounts and IP
 #      forwarding are compared before and after.
 #
-# Root only; minutes of software emulation where there is no KVM (about 25
+# Root only; minutes of software emulation where there is no KVM (about 35
 # on a 2-core machine). Knobs, in the environment:
 #   ALL=1                   every stage's tests, not only the latest's
 #   VAGRANT_TEST_DIR=DIR    where the box, the Vagrant home and the copy go

@@ -113,6 +113,9 @@ func (c *Container) joinNetwork(n network.Network) error {
 	// Noted before their rules are added, as the address before it is
 	// wired: whoever cleans up removes what the state names.
 	ep.Ports = c.Ports
+	// Noted with the address, so that a container joining meanwhile lists
+	// this one by name: the record, which has the name too, comes later.
+	ep.Name, ep.Hostname = c.Name, c.Hostname
 	//book:end
 	c.state.Endpoint = &ep
 	if err := c.noteState(); err != nil {

@@ -90,11 +90,8 @@ func peersOn(stateRoot, networkName, gone string) (map[string]network.Peer, erro
 		if err != nil || st.Endpoint == nil || st.Endpoint.Network != networkName {
 			continue
 		}
-		p := network.Peer{ID: id, Hostname: id[:12], IP: st.Endpoint.IP}
-		if cfg, err := loadRecord(dir); err == nil {
-			p.Name, p.Hostname = cfg.Name, cfg.Hostname
-		}
-		peers[id] = p
+		ep := st.Endpoint
+		peers[id] = network.Peer{ID: id, Name: ep.Name, Hostname: ep.Hostname, IP: ep.IP}
 	}
 	return peers, nil
 }

@@ -28,6 +28,10 @@ type Endpoint struct {
 	MAC       string       `json:"mac,omitempty"`
 	//book:add bridge
 	Ports []PortMapping `json:"ports,omitempty"` // -p: published while the container runs
+	// Who the container is to the others on a network of network create:
+	// the name and hostname that their /etc/hosts list.
+	Name     string `json:"name,omitempty"`
+	Hostname string `json:"hostname,omitempty"`
 	//book:end
 }
 

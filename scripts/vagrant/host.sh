@@ -10,24 +10,16 @@ host_packages=(
 )
 
 # install_host_tools installs what is missing. Where systemd runs, the
-# packages would start libvirt's daemons for good: a policy-rc.d that
-# refuses keeps them stopped, and start_libvirt runs them while needed.
+# packages would start libvirt's daemons for good: apt-install-stopped.sh
+# keeps them stopped, and start_libvirt runs them while needed.
 install_host_tools() {
-	local missing=() p policy="" status=0
+	local missing=() p
 	for p in "${host_packages[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
 	done
 	[ ${#missing[@]} -gt 0 ] || return 0
 	echo "=== vagrant-test: installing ${missing[*]}"
-	if [ ! -e /usr/sbin/policy-rc.d ]; then
-		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-		chmod 0755 /usr/sbin/policy-rc.d
-		policy=/usr/sbin/policy-rc.d
-	fi
-	apt-get update -q >/dev/null
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null || status=$?
-	[ -z "$policy" ] || rm -f "$policy"
-	return "$status"
+	"$repo/scripts/apt-install-stopped.sh" --no-install-recommends "${missing[@]}"
 }
 
 # What libvirt had before us, so that clean_up removes only what is ours.

@@ -2,8 +2,10 @@
 # profile.sh: where the time of one `mydocker run busybox true` goes, step by
 # step, as a markdown table of medians over several runs.
 #
-# Usage (as root): scripts/bench/profile.sh MYDOCKER STATE_ROOT CGROUP_PARENT [RUNS]
+# Usage (as root): scripts/bench/profile.sh MYDOCKER STATE_ROOT CGROUP_PARENT [RUNS [BEFORE BEFORE_ROOT]]
 # (scripts/bench/run.sh calls it; STATE_ROOT must hold images/busybox.tar)
+# With BEFORE, another build of the same stage with its own state root, the
+# table has a column for each: the before/after of a change.
 #
 # WHY perf trace and not strace: strace stops the traced process at every
 # system call it reports, which here doubles the time of a whole run and
@@ -14,10 +16,12 @@
 # program below) without changing what mydocker does.
 set -euo pipefail
 
-mydocker=${1:?usage: $0 MYDOCKER STATE_ROOT CGROUP_PARENT [RUNS]}
+mydocker=${1:?usage: $0 MYDOCKER STATE_ROOT CGROUP_PARENT [RUNS [BEFORE BEFORE_ROOT]]}
 root=${2:?state root}
 parent=${3:?cgroup parent}
 runs=${4:-20}
+before=${5:-}
+before_root=${6:-}
 for tool in perf hyperfine jq; do
 	command -v $tool >/dev/null || {
 		echo "profile.sh: $tool is missing (perf: apt-get install linux-perf on Debian)" >&2
@@ -27,8 +31,9 @@ done
 
 trace=$(mktemp)
 times=$(mktemp)
+times_before=$(mktemp)
 json=$(mktemp)
-trap 'rm -f "$trace" "$times" "$json"' EXIT
+trap 'rm -f "$trace" "$times" "$times_before" "$json"' EXIT
 
 # The sched events mark each exec and exit; the first mkdirat is the
 # container's directory; reads of 32 KiB (io.Copy's buffer) before the clone
@@ -50,9 +55,10 @@ else
 	marks="start mkdir clone init mount pivot cmd exit rm0 rm1 end"
 fi
 
-for _ in $(seq "$runs"); do
+# trace_once BINARY ROOT TIMES: one traced run, one line into TIMES
+trace_once() {
 	perf trace -f -T -e "$events" -o "$trace" -- \
-		"$mydocker" --root "$root" run $rm_flag --cgroup-parent "$parent" busybox true
+		"$1" --root "$2" run $rm_flag --cgroup-parent "$parent" busybox true
 	# One line per run: the step durations (ms), the total, and the time
 	# spent hashing. Lines may come slightly out of order (perf keeps one
 	# buffer per CPU), so each mark is the first (or last) event by time.
@@ -84,14 +90,23 @@ for _ in $(seq "$runs"); do
 		for (i = 1; i <= n; i++) if (!(k[i] in t)) { print "profile.sh: no mark " k[i] " in one run (perf lost an event?): run skipped" > "/dev/stderr"; exit 0 }
 		for (i = 2; i <= n; i++) printf "%.3f\t", t[k[i]] - t[k[i - 1]]
 		printf "%.3f\t%.3f\n", t["end"] - t["start"], ("hash0" in t) ? t["hash1"] - t["hash0"] : 0
-	}' "$trace" >>"$times"
+	}' "$trace" >>"$3"
+}
+# With two builds, they take turns, so that a burst of other work on the
+# machine does not land on one of them only.
+for _ in $(seq "$runs"); do
+	trace_once "$mydocker" "$root" "$times"
+	[ -z "$before" ] || trace_once "$before" "$before_root" "$times_before"
 done
 # A run whose trace lost an event is skipped above; too many lost is an error.
+for t in "$times" ${before:+"$times_before"}; do
+	kept=$(wc -l <"$t")
+	[ "$kept" -ge $(((runs + 1) / 2)) ] || {
+		echo "profile.sh: only $kept of $runs runs had every mark" >&2
+		exit 1
+	}
+done
 kept=$(wc -l <"$times")
-[ "$kept" -ge $(((runs + 1) / 2)) ] || {
-	echo "profile.sh: only $kept of $runs runs had every mark" >&2
-	exit 1
-}
 
 # The steps, in the order of the marks above.
 steps=(
@@ -115,14 +130,26 @@ steps+=(
 	"cleanup: rmdir of the cgroups, removal of the container directory"
 	"mydocker exits"
 )
-median() { cut -f"$1" "$times" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# median COLUMN [TIMES]
+median() { cut -f"$1" "${2:-$times}" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 total=$(median $((${#steps[@]} + 1)))
-echo "| step | median (ms) | share |"
-echo "| --- | ---: | ---: |"
-for i in "${!steps[@]}"; do
-	awk -v s="${steps[$i]}" -v m="$(median $((i + 1)))" -v t="$total" 'BEGIN { printf "| %s | %.1f | %.0f%% |\n", s, m, 100 * m / t }'
-done
-awk -v t="$total" -v n="$kept" 'BEGIN { printf "| **whole run, traced** (median of %d) | **%.1f** | |\n", n, t }'
+if [ -z "$before" ]; then
+	echo "| step | median (ms) | share |"
+	echo "| --- | ---: | ---: |"
+	for i in "${!steps[@]}"; do
+		awk -v s="${steps[$i]}" -v m="$(median $((i + 1)))" -v t="$total" 'BEGIN { printf "| %s | %.1f | %.0f%% |\n", s, m, 100 * m / t }'
+	done
+	awk -v t="$total" -v n="$kept" 'BEGIN { printf "| **whole run, traced** (median of %d) | **%.1f** | |\n", n, t }'
+else
+	echo "| step | before (ms) | now (ms) | change (ms) | share now |"
+	echo "| --- | ---: | ---: | ---: | ---: |"
+	for i in "${!steps[@]}"; do
+		awk -v s="${steps[$i]}" -v b="$(median $((i + 1)) "$times_before")" -v m="$(median $((i + 1)))" -v t="$total" \
+			'BEGIN { printf "| %s | %.1f | %.1f | %+.1f | %.0f%% |\n", s, b, m, m - b, 100 * m / t }'
+	done
+	awk -v b="$(median $((${#steps[@]} + 1)) "$times_before")" -v t="$total" -v n="$kept" \
+		'BEGIN { printf "| **whole run, traced** (median of %d) | **%.1f** | **%.1f** | **%+.1f** | |\n", n, b, t, t - b }'
+fi
 echo
 awk -v h="$(median $((${#steps[@]} + 2)))" 'BEGIN { if (h > 0) printf "Of the first step, hashing the image archive took %.1f ms.\n", h
 	else print "The image archive was not read: its digest was cached." }'

@@ -217,6 +217,23 @@ summary=$(
 echo
 echo "$summary" | tee "$out/summary.txt"
 
+# --- two Go starts: the floor of this design -----------------------------------
+# Every container starts the mydocker binary twice: mydocker itself, and
+# the init, re-executed in the new namespaces. A Go hello-world, and
+# `mydocker --version`, which starts the binary and does nothing else, say
+# what one start costs here; bwrap's whole run bounds the kernel's part of
+# a container (it makes fewer namespaces and mounts than mydocker).
+mkdir -p "$out/hello"
+printf 'package main\n\nimport "os"\n\nfunc main() { os.Stdout.WriteString("hello\\n") }\n' >"$out/hello/main.go"
+printf 'module hello\n\ngo 1.25\n' >"$out/hello/go.mod"
+(cd "$out/hello" && CGO_ENABLED=0 $GO build -o hello .)
+hyperfine -N --warmup "$warmup" --runs "$runs" --export-json "$out/starts.json" \
+	-n go-hello "$out/hello/hello" -n mydocker-version "$out/mydocker --version" >/dev/null
+start_median() { jq -r --arg n "$1" '.results[] | select(.command == $n) | .median * 1000' "$out/starts.json" | awk '{ printf "%.1f", $1 }'; }
+floor=$(awk -v v="$(start_median mydocker-version)" -v b="$(result bwrap | cut -f3)" 'BEGIN { printf "%.1f", 2 * v + b }')
+starts_line="one start: a Go hello-world $(start_median go-hello) ms, mydocker --version $(start_median mydocker-version) ms (medians); two starts and bwrap's run: $floor ms"
+echo "$starts_line" | tee -a "$out/summary.txt"
+
 # --- 100 in a row -------------------------------------------------------------
 # Many containers one after another, as a script or a test suite starts
 # them: whatever a run leaves behind (state, cgroups, mounts, a lock) would
@@ -447,6 +464,24 @@ $summary
 
 $verdict
 $before_sentence
+## Two Go starts: the floor of this design
+
+Every container starts the mydocker binary twice: \`mydocker run\`
+itself, and the same binary again as the container's init, re-executed in
+the new namespaces (the chapter \`namespaces\` says why a Go program
+cannot simply fork). A Go hello-world and \`mydocker --version\`, which
+starts the binary and does nothing else, measured in this run:
+
+\`\`\`
+$starts_line
+\`\`\`
+
+The kernel's share of a container is at least what bwrap's whole run
+costs: bwrap makes fewer namespaces and mounts, no cgroup and no overlay.
+So a container of this design cannot take less than about $floor ms here,
+against the goals' $(awk -v r="$(num runc 3)" -v g="$goal_runc" 'BEGIN { printf "%.1f", r * g }') ms ($goal_runc of runc's median) and
+$(awk -v b="$(num bwrap 3)" -v g="$goal_bwrap" 'BEGIN { printf "%.1f", b * g }') ms ($goal_bwrap times bwrap's median).
+
 ## $sequential in a row
 
 mydocker's and runc's commands above, $sequential times one after another in a bash loop (hyperfine

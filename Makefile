@@ -119,7 +119,10 @@ test-stage: stage $(IMAGE)
 	@# The integration tests run in a network namespace of their own, with no
 	@# way out: every module they build with is fetched first.
 	@cd $(STAGES)/$(CH) && $(GO) list -deps -test ./... >/dev/null
-	cd $(STAGES)/$(CH) && MYDOCKER_TEST_BUSYBOX_IMAGE=$(abspath $(IMAGE)) $(OWN_NETNS) $(GO) test -count=1 $(if $(RUN),-run '$(RUN)') ./mydocker/integration
+	@# -timeout: go test stops a package after 10 minutes; the stage's
+	@# integration tests take 4 here, but over 11 in an emulated VM
+	@# (make vagrant-test).
+	cd $(STAGES)/$(CH) && MYDOCKER_TEST_BUSYBOX_IMAGE=$(abspath $(IMAGE)) $(OWN_NETNS) $(GO) test -count=1 -timeout 60m $(if $(RUN),-run '$(RUN)') ./mydocker/integration
 
 # The integration tests of the last tested stage (written or code; or CH=<slug>) on cgroup v2:
 # in a throwaway QEMU VM that boots Debian's kernel (scripts/vm/run.sh).

@@ -198,8 +198,10 @@ hyperfine -N --warmup "$warmup" --runs "$runs" \
 	${before_cmd:+-n mydocker-before "$before_cmd"}
 
 # --- 6. summary ---------------------------------------------------------------
-# mean, σ, median, min, max in ms, one tool per line
-result() { jq -r --arg n "$1" '.results[] | select(.command == $n) | [.mean, .stddev, .median, .min, .max] | map(. * 1000) | @tsv' "$out/results.json"; }
+# stats FILE NAME: NAME's mean, σ, median, min and max in ms, from one of
+# hyperfine's JSON exports; result NAME: the same from the main one
+stats() { jq -r --arg n "$2" '.results[] | select(.command == $n) | [.mean, .stddev, .median, .min, .max] | map(. * 1000) | @tsv' "$1"; }
+result() { stats "$out/results.json" "$1"; }
 line() { result "$1" | awk -v n="$1" '{ printf "%-15s %6.1f ms ± %5.1f ms   (median %.1f, min %.1f, max %.1f)\n", n, $1, $2, $3, $4, $5 }'; }
 # ratio A B [column]: A's mean (or another column of result) over B's
 ratio() { awk -v a="$(result "$1" | cut -f"${3:-1}")" -v b="$(result "$2" | cut -f"${3:-1}")" 'BEGIN { printf "%.2f", a / b }'; }
@@ -229,7 +231,7 @@ printf 'module hello\n\ngo 1.25\n' >"$out/hello/go.mod"
 (cd "$out/hello" && CGO_ENABLED=0 $GO build -o hello .)
 hyperfine -N --warmup "$warmup" --runs "$runs" --export-json "$out/starts.json" \
 	-n go-hello "$out/hello/hello" -n mydocker-version "$out/mydocker --version" >/dev/null
-start_median() { jq -r --arg n "$1" '.results[] | select(.command == $n) | .median * 1000' "$out/starts.json" | awk '{ printf "%.1f", $1 }'; }
+start_median() { stats "$out/starts.json" "$1" | awk '{ printf "%.1f", $3 }'; }
 floor=$(awk -v v="$(start_median mydocker-version)" -v b="$(result bwrap | cut -f3)" 'BEGIN { printf "%.1f", 2 * v + b }')
 starts_line="one start: a Go hello-world $(start_median go-hello) ms, mydocker --version $(start_median mydocker-version) ms (medians); two starts and bwrap's run: $floor ms"
 echo "$starts_line" | tee -a "$out/summary.txt"
@@ -242,8 +244,8 @@ echo "$starts_line" | tee -a "$out/summary.txt"
 seq_loop() { echo "for i in \$(seq $sequential); do $1 >/dev/null || exit 1; done"; }
 hyperfine --shell bash --warmup 0 --runs 3 --export-json "$out/sequential.json" \
 	-n mydocker "$(seq_loop "$mydocker_cmd")" -n runc "$(seq_loop "$runc_cmd")"
-# seq TOOL: the median of TOOL's loops, in seconds
-seq_median() { jq -r --arg n "$1" '.results[] | select(.command == $n) | .median' "$out/sequential.json" | awk '{ printf "%.2f", $1 }'; }
+# seq_median TOOL: the median of TOOL's loops, in seconds
+seq_median() { stats "$out/sequential.json" "$1" | awk '{ printf "%.2f", $3 / 1000 }'; }
 sequential_line="$sequential in a row: mydocker $(seq_median mydocker) s, runc $(seq_median runc) s (medians of 3)"
 echo "$sequential_line" | tee -a "$out/summary.txt"
 

@@ -427,7 +427,7 @@ func TestContainersReachBeyondTheHostThroughNAT(t *testing.T) {
 		assert.Eventually(t, func() bool {
 			r = e.mydocker("run", "--rm", "--init", "--network", network, "--", "timeout", "5", "wget", "-q", "-O-", url)
 			return r.code == 0
-		}, 15*time.Second, 200*time.Millisecond, "a container on %s reaches the outside\n%s", network, r)
+		}, patient(15*time.Second), 200*time.Millisecond, "a container on %s reaches the outside\n%s", network, r)
 		// busybox httpd listens on IPv6 too, and writes an IPv4 peer as
 		// [::ffff:A.B.C.D].
 		from := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(r.stdout), "[::ffff:"), "]")

@@ -415,7 +415,7 @@ func (e *env) sweepCgroups() {
 		})
 		for i := len(dirs) - 1; i >= 0; i-- {
 			killCgroupProcesses(dirs[i])
-			_ = removeWhenEmpty(dirs[i], 2*time.Second)
+			_ = removeWhenEmpty(dirs[i], patient(2*time.Second))
 		}
 	}
 }
@@ -454,7 +454,7 @@ func (e *env) removeLeftoverCgroup() {
 	left := e.containerCgroups()
 	require.NotEmpty(e.t, left, "the killed container's cgroup")
 	for _, dir := range left {
-		require.NoError(e.t, removeWhenEmpty(dir, 5*time.Second), "the killed container's processes should be gone")
+		require.NoError(e.t, removeWhenEmpty(dir, patient(5*time.Second)), "the killed container's processes should be gone")
 	}
 }
 

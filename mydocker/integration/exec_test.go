@@ -37,7 +37,7 @@ func (e *env) runProbeDetached(name string, flags ...string) report.Report {
 	args := append(append([]string{"--name", name}, flags...), "--", busyboxCmd, "sh", "-c", probeCmd+"; exec "+busyboxCmd+" sleep 1000")
 	e.runDetached(args...)
 	r := e.mydocker("logs", name)
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(patient(20 * time.Second))
 	for !strings.Contains(r.stdout, "\n}") && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 		r = e.mydocker("logs", name)

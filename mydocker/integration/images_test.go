@@ -164,7 +164,7 @@ func TestCommitOfARunningContainer(t *testing.T) {
 	require.Equal(t, 0, r.code, "%s", r)
 	assert.Equal(t, "running false", e.inspect("busy", "{{.State.Status}} {{.State.Paused}}"), "unpaused after")
 	before := read()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(patient(5 * time.Second))
 	for read() == before && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -222,7 +222,7 @@ func TestExportIsTheMergedFilesystem(t *testing.T) {
 // waitForFile waits until a running container has a file.
 func (e *env) waitForFile(ref, name string) {
 	e.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(patient(10 * time.Second))
 	for e.mydocker("exec", ref, busyboxCmd, "test", "-e", name).code != 0 {
 		require.True(e.t, time.Now().Before(deadline), "%s never appeared in %s", name, ref)
 		time.Sleep(20 * time.Millisecond)
@@ -401,7 +401,7 @@ func TestImportedTricksStayInside(t *testing.T) {
 		{"through-symlink", []*tar.Header{
 			{Name: "abs", Typeflag: tar.TypeSymlink, Linkname: filepath.Dir(victim), Mode: 0o777},
 			{Name: "abs/victim", Typeflag: tar.TypeReg, Mode: 0o644, Size: 5},
-		}, "path escapes"},
+		}, `image archive entry "abs/victim"`}, // os.Root's own words differ between Go releases
 		{"hard-link-out", []*tar.Header{{Name: "hard", Typeflag: tar.TypeLink, Linkname: victim, Mode: 0o644}}, "hard"},
 		{"device", []*tar.Header{{Name: "disk", Typeflag: tar.TypeBlock, Devmajor: 8, Devminor: 0, Mode: 0o666}}, ""},
 	}

@@ -28,7 +28,7 @@ func trapping(signal, onIt string) []string {
 // waitForLog waits until the container's log holds want.
 func (e *env) waitForLog(ref, want string) {
 	e.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(patient(20 * time.Second))
 	for {
 		r := e.mydocker("logs", ref)
 		if strings.Contains(r.stdout, want) {
@@ -149,7 +149,7 @@ func (e *env) counter(name string, flags ...string) (read func() string) {
 		data, _ := os.ReadFile(file)
 		return strings.TrimSpace(string(data))
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(patient(10 * time.Second))
 	for read() == "" {
 		require.True(e.t, time.Now().Before(deadline), "the counter never started")
 		time.Sleep(10 * time.Millisecond)
@@ -177,7 +177,7 @@ func TestPauseFreezesEveryProcess(t *testing.T) {
 	assert.Contains(t, r.stderr, "container busy is paused: unpause it before exec")
 
 	require.Equal(t, 0, e.mydocker("unpause", "busy").code)
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(patient(5 * time.Second))
 	for read() == frozen && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -414,7 +414,7 @@ func TestInitReapsOrphans(t *testing.T) {
 		r := e.mydocker("exec", name, busyboxCmd, "sh", "-c", "for i in 1 2 3 4 5; do "+busyboxCmd+" true & done")
 		require.Equal(t, 0, r.code, "%s", r)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(patient(10 * time.Second))
 	for e.zombies("bare") < 5 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -178,7 +178,7 @@ func TestAnInitWhoseMydockerIsGoneNeverRunsTheCommand(t *testing.T) {
 	defer fromMydocker.Close()
 	require.NoError(t, closedEnd.Close())
 	// An init that ran the command anyway would wait for it forever.
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), patient(10*time.Second))
 	defer cancel()
 	//book:replace namespaces proc
 	// cmd := e.command(ctx, "init", "--hostname", "orphan", "--", probeCmd, "sleep")
@@ -317,7 +317,7 @@ func TestContainerDiesWithMydocker(t *testing.T) {
 	assert.Eventually(t, func() bool {
 		startTime, err := state.ProcessStartTime(st.Pid)
 		return err != nil || startTime != st.PidStartTime
-	}, 5*time.Second, 10*time.Millisecond, "the init (PID %d) should be gone, its PID free or another process's", st.Pid)
+	}, patient(5*time.Second), 10*time.Millisecond, "the init (PID %d) should be gone, its PID free or another process's", st.Pid)
 	e.removeLeftoverContainerDir()
 }
 
@@ -385,7 +385,7 @@ func (e *env) waitForStatus(want state.Status) state.State {
 		var err error
 		st, err = state.Load(e.onlyContainerDir())
 		return err == nil && st.Status == want
-	}, 10*time.Second, 5*time.Millisecond, "the container's state never became %q: %+v", want, st)
+	}, patient(10*time.Second), 5*time.Millisecond, "the container's state never became %q: %+v", want, st)
 	return st
 }
 

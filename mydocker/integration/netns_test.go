@@ -176,12 +176,12 @@ func TestContainersOnTheBridgeReachEachOther(t *testing.T) {
 	require.Eventually(t, func() bool {
 		r = e.mydocker("run", "--", "nc", "-w", "2", ip, "7000")
 		return r.code == 0 && r.stdout == want
-	}, 10*time.Second, 100*time.Millisecond, "a second container reaches the first at %s\n%s", ip, r)
+	}, patient(10*time.Second), 100*time.Millisecond, "a second container reaches the first at %s\n%s", ip, r)
 
-	conn, err := net.DialTimeout("tcp", net.JoinHostPort(ip, "7000"), 5*time.Second)
+	conn, err := net.DialTimeout("tcp", net.JoinHostPort(ip, "7000"), patient(5*time.Second))
 	require.NoError(t, err, "the host reaches the container through the bridge")
 	defer conn.Close()
-	require.NoError(t, conn.SetDeadline(time.Now().Add(5*time.Second)))
+	require.NoError(t, conn.SetDeadline(time.Now().Add(patient(5*time.Second))))
 	got, err := io.ReadAll(conn)
 	require.NoError(t, err)
 	assert.Equal(t, want, string(got), "the host reaches the container through the bridge")
@@ -295,7 +295,7 @@ func TestParallelRunsGetDistinctAddresses(t *testing.T) {
 			assert.Eventually(t, func() bool {
 				inside = e.mydocker("exec", id, "cat", "/tmp/ip")
 				return inside.code == 0 && inside.stdout != ""
-			}, 10*time.Second, 50*time.Millisecond, "%s", inside)
+			}, patient(10*time.Second), 50*time.Millisecond, "%s", inside)
 			assert.Contains(t, inside.stdout, "inet "+ips[i]+"/24 ", inside.String())
 		})
 	}

@@ -98,7 +98,7 @@ func waitForLockWaiter(t *testing.T, lock *os.File) {
 			}
 		}
 		return false
-	}, 10*time.Second, 10*time.Millisecond, "mydocker never waited for the layer lock")
+	}, patient(10*time.Second), 10*time.Millisecond, "mydocker never waited for the layer lock")
 }
 
 // Two containers of one image write into layers of their own, and the

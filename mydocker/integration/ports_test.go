@@ -35,7 +35,7 @@ func httpGet(ns netns.NsHandle, addr, path string) (string, error) {
 		return "", err
 	}
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	conn.SetDeadline(time.Now().Add(patient(5 * time.Second)))
 	if _, err := fmt.Fprintf(conn, "GET %s HTTP/1.0\r\n\r\n", path); err != nil {
 		return "", err
 	}
@@ -61,13 +61,13 @@ func waitForLocalPort(t *testing.T, port int) string {
 	require.Eventually(t, func() bool {
 		body, err = httpGet(-1, fmt.Sprintf("127.0.0.1:%d", port), "/hostname")
 		return err == nil
-	}, 10*time.Second, 50*time.Millisecond, "the published port %d answers on the host's localhost", port)
+	}, patient(10*time.Second), 50*time.Millisecond, "the published port %d answers on the host's localhost", port)
 	return body
 }
 
 func dialIn(ns netns.NsHandle, addr string) (net.Conn, error) {
 	if ns == -1 {
-		return net.DialTimeout("tcp4", addr, 3*time.Second)
+		return net.DialTimeout("tcp4", addr, patient(3*time.Second))
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -80,7 +80,7 @@ func dialIn(ns netns.NsHandle, addr string) (net.Conn, error) {
 		return nil, err
 	}
 	defer netns.Set(orig)
-	return net.DialTimeout("tcp4", addr, 3*time.Second)
+	return net.DialTimeout("tcp4", addr, patient(3*time.Second))
 }
 
 // A published port answers from the host's localhost, which takes DNAT in
@@ -202,7 +202,7 @@ func TestKillsDuringRunWithAPublishedPortLeaveNothing(t *testing.T) {
 	published := 0
 	for i := range 16 {
 		r := e.start("run", "--network", "crashes", "--name", "victim", "-p", publish, "--", "sleep", "1000")
-		time.Sleep(time.Duration(i*25) * time.Millisecond)
+		time.Sleep(patient(time.Duration(i*25) * time.Millisecond))
 		if strings.Contains(strings.Join(iptablesRules(), "\n"), "mydocker container") {
 			published++
 		}
@@ -219,7 +219,7 @@ func TestKillsDuringRunWithAPublishedPortLeaveNothing(t *testing.T) {
 	for i := range 8 {
 		e.runDetached("--network", "crashes", "--name", "victim", "-p", publish, "--", "sleep", "1000")
 		r := e.start("rm", "-f", "victim")
-		time.Sleep(time.Duration(i*10) * time.Millisecond)
+		time.Sleep(patient(time.Duration(i*10) * time.Millisecond))
 		r.kill()
 		rm := e.mydocker("rm", "-f", "victim")
 		assert.Contains(t, []int{0, 1}, rm.code, "rm -f after a killed rm -f\n%s", rm)

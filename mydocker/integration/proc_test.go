@@ -175,5 +175,5 @@ func (r *running) waitForPID1(comm string) {
 	require.Eventually(r.t, func() bool {
 		data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
 		return strings.TrimSpace(string(data)) == comm
-	}, 10*time.Second, 10*time.Millisecond, "PID 1 did not become %s within 10s\n%s", comm, r)
+	}, patient(10*time.Second), 10*time.Millisecond, "PID 1 did not become %s\n%s", comm, r)
 }

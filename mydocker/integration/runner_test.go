@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,7 +25,26 @@ import (
 	"github.com/mydocker-book/mydocker/mydocker/probe/report"
 )
 
-const commandTimeout = 60 * time.Second
+// commandTimeout is how long one mydocker command may take.
+var commandTimeout = patient(60 * time.Second)
+
+// patient stretches a wait for something to happen by the factor in
+// MYDOCKER_TEST_PATIENCE (a whole number, 1 when unset). Under emulation
+// (make vagrant-test's VM) everything runs about ten times slower, and a
+// wait sized for the host fails there before anything has gone wrong.
+// Bounds that prove something happened promptly (a stop that did not
+// wait its grace period) are not stretched: they would stop proving it.
+func patient(d time.Duration) time.Duration {
+	return d * time.Duration(patienceFactor())
+}
+
+var patienceFactor = sync.OnceValue(func() int {
+	n, err := strconv.Atoi(os.Getenv("MYDOCKER_TEST_PATIENCE"))
+	if err != nil || n < 1 {
+		return 1
+	}
+	return n
+})
 
 //book:add cgroups
 
@@ -268,7 +288,7 @@ func (r *running) expectLine(want string) {
 // fails the test if mydocker exits first or 20 seconds pass.
 func (r *running) waitForOutput(what string, seen func(output string) bool) {
 	r.t.Helper()
-	deadline := time.After(20 * time.Second)
+	deadline := time.After(patient(20 * time.Second))
 	for !seen(r.outputSoFar()) {
 		select {
 		case <-r.done:
@@ -277,7 +297,7 @@ func (r *running) waitForOutput(what string, seen func(output string) bool) {
 			}
 			r.t.Fatalf("mydocker exited before printing %s\n%s", what, r)
 		case <-deadline:
-			r.t.Fatalf("mydocker did not print %s within 20s\n%s", what, r)
+			r.t.Fatalf("mydocker did not print %s within %v\n%s", what, patient(20*time.Second), r)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
@@ -313,7 +333,7 @@ func (r *running) kill() {
 	_ = r.cmd.Process.Kill()
 	select {
 	case <-r.done:
-	case <-time.After(5 * time.Second):
+	case <-time.After(patient(5 * time.Second)):
 	}
 }
 

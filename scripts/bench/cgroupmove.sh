@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # cgroupmove.sh: what moving a process into a cgroup costs, the way
 # mydocker (and runc) move a container's init into its cgroup: a write of
-# its PID to cgroup.procs. Prints two medians in ms, tab-separated: the
-# first write of a round, and each later write in other hierarchies.
+# its PID to cgroup.procs. Prints three medians in ms, tab-separated: the
+# first write of a round, each later write in other hierarchies, and a
+# process that moves itself (its one thread) through v1's tasks file
+# ("-" where there is no v1 hierarchy).
 #
 # Usage (as root): scripts/bench/cgroupmove.sh CGROUP_PARENT [ROUNDS]
 #
@@ -14,6 +16,10 @@
 # the last writer: the writes that follow at once (the other hierarchies)
 # are cheap. A container's run does one such round; the rounds here are
 # spaced apart, so each pays its wait as a run does.
+# WHY a thread that moves itself is cheap: the kernel skips the global
+# lock when a single thread moves itself (writes 0 to a v1 tasks file):
+# no fork or exit of another process can race with that. A child it then
+# forks is born in the cgroups of the thread that forked it.
 set -euo pipefail
 
 parent=${1:?usage: $0 CGROUP_PARENT [ROUNDS]}
@@ -46,7 +52,8 @@ trap clean_up EXIT
 
 firsts=$(mktemp)
 others=$(mktemp)
-trap 'clean_up; rm -f "$firsts" "$others"' EXIT
+selves=$(mktemp)
+trap 'clean_up; rm -f "$firsts" "$others" "$selves"' EXIT
 # make_cgroup DIR: DIR made, below an existing one. cpuset refuses a task
 # until its cgroup has CPUs and memory nodes: a new one gets its parent's.
 make_cgroup() {
@@ -68,6 +75,11 @@ for round in $(seq "$rounds"); do
 		made+=("$d")
 	done
 	sleep 0.1 # as between two runs: the semaphore is back on its fast path
+	# A bash of its own, one thread, moves itself into the first v1
+	# cgroup, and exits (which leaves the cgroup empty again).
+	if [ -e "${made[0]}/tasks" ]; then
+		bash -c 't0=${EPOCHREALTIME/./}; echo 0 >"$1/tasks"; t1=${EPOCHREALTIME/./}; echo $((t1 - t0))' _ "${made[0]}" >>"$selves"
+	fi
 	first=1
 	for d in "${made[@]}"; do
 		t0=${EPOCHREALTIME/./}
@@ -89,4 +101,6 @@ done
 
 # median FILE: the median of its numbers (µs), in ms
 median() { sort -n "$1" | awk '{ v[NR] = $1 } END { if (NR == 0) { print "0.00"; exit } m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.2f", m / 1000 }'; }
-printf '%s\t%s\n' "$(median "$firsts")" "$(median "$others")"
+self="-"
+[ ! -s "$selves" ] || self=$(median "$selves")
+printf '%s\t%s\t%s\n' "$(median "$firsts")" "$(median "$others")" "$self"

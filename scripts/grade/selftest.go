@@ -92,7 +92,7 @@ func (l lab) writeWorkspace(dir, part string) error {
 }
 
 func buildAndVet(dir string) error {
-	for _, args := range [][]string{{"build", "./..."}, {"vet", "./..."}} {
+	for _, args := range [][]string{{"build", "-trimpath", "./..."}, {"vet", "./..."}} {
 		cmd := exec.Command(goBinary(), args...)
 		cmd.Dir = dir
 		if out, err := cmd.CombinedOutput(); err != nil {

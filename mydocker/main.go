@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/sirupsen/logrus"
@@ -117,6 +118,9 @@ func noCommand(ctx *cli.Context) error {
 }
 
 func setUpLogging(ctx *cli.Context) error {
+	if err := makeStateRootAbsolute(ctx); err != nil {
+		return err
+	}
 	logrus.SetOutput(os.Stderr)
 	logrus.SetFormatter(&traceFormatter{who: "mydocker"})
 	if ctx.Bool("debug") {
@@ -126,6 +130,19 @@ func setUpLogging(ctx *cli.Context) error {
 	network.ManageNetfilter(ctx.Bool("iptables"))
 	//book:end
 	return nil
+}
+
+// makeStateRootAbsolute turns a relative --root into the directory it
+// names from here: the init and the kernel resolve the paths mydocker
+// gives them from other working directories (the overlay's options from
+// the layer store, from the images chapter on), where a relative one
+// would name another directory.
+func makeStateRootAbsolute(ctx *cli.Context) error {
+	root, err := filepath.Abs(ctx.String("root"))
+	if err != nil {
+		return fmt.Errorf("the state root %q: %w", ctx.String("root"), err)
+	}
+	return ctx.Set("root", root)
 }
 
 // traceFormatter prints one short line per step, naming the process that

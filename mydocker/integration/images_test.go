@@ -5,6 +5,7 @@ package integration
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"encoding/json"
 	"io/fs"
 	"os"
@@ -383,6 +384,21 @@ func TestImagesInteroperateWithSkopeoAndUmoci(t *testing.T) {
 	assert.Equal(t, "Loaded image: back:v2\n", r.stdout)
 	r = e.mydocker("run", "--rm", "back:v2", busyboxCmd, "sh", "-c", "cat /made; ls /home")
 	assert.Equal(t, "made\nonly\n", r.stdout, "%s", r)
+}
+
+// A relative --root names the same directory for every step: the overlay
+// mount names the lower layers relative to the layer store, and the
+// container's upper layer must not be looked for there.
+func TestARelativeStateRootIsTheSameDirectory(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
+	e := newEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	defer cancel()
+	cmd := e.command(ctx, "--root", filepath.Base(e.root), "run", "--", busyboxCmd, "hostname")
+	cmd.Dir = filepath.Dir(e.root)
+	r := e.run(ctx, cmd)
+	require.Equal(t, 0, r.code, "%s", r)
+	assert.Len(t, strings.TrimSpace(r.stdout), 12, "the container ran, with its short id as hostname")
 }
 
 // What a malicious archive tries, each imported on its own: a file

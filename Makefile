@@ -136,7 +136,7 @@ test-vm: $(IMAGE)
 # The repository's own Vagrantfile, booted for real with a Debian 12 box
 # built here, and the latest stage's tests run inside (ALL=1: every stage's);
 # then everything it made is removed (scripts/vagrant/test.sh). Opt-in, root,
-# about an hour where there is no KVM; not part of make test or CI.
+# 60 to 85 minutes where there is no KVM; not part of make test or CI.
 .PHONY: vagrant-test
 vagrant-test:
 	GO=$(GO) scripts/vagrant/test.sh

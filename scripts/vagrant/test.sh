@@ -17,8 +17,8 @@
 #      it started. The host's links, iptables rules, mounts and IP
 #      forwarding are compared before and after.
 #
-# Root only; an hour of software emulation where there is no KVM (61
-# minutes on a 2-core machine, the box reused). Knobs, in the environment:
+# Root only; 60 to 85 minutes of software emulation where there is no KVM
+# (on a 2-core machine; docs/testing.md). Knobs, in the environment:
 #   ALL=1                   every stage's tests, not only the latest's
 #   VAGRANT_TEST_DIR=DIR    where the box, the Vagrant home and the copy go
 #                           (default build/vagrant)

@@ -156,6 +156,9 @@ func (ep *Endpoint) Detach() error {
 	if err := deleteLink(ep.HostVeth); err != nil {
 		return fmt.Errorf("removing the veth %s: %w; remove it with: ip link del %s", ep.HostVeth, err, ep.HostVeth)
 	}
+	// Said once it is gone, whoever removed it: which of us and the
+	// kernel's teardown of the namespace comes first varies from run to run.
+	logrus.Debugf("netlink: %s gone, and eth0 with it", ep.HostVeth)
 	return nil
 }
 
@@ -167,7 +170,6 @@ func deleteLink(name string) error {
 		return nil
 	}
 	if err == nil {
-		logrus.Debugf("netlink: deleting %s", name)
 		err = netlink.LinkDel(link)
 	}
 	return err

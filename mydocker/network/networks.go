@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sirupsen/logrus"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -355,6 +356,7 @@ func (n Network) removeBridge() error {
 	if err := deleteLink(n.Bridge); err != nil {
 		return fmt.Errorf("removing the bridge %s of the network %s: %w", n.Bridge, n.Name, err)
 	}
+	logrus.Debugf("netlink: the bridge %s deleted", n.Bridge)
 	return nil
 }
 

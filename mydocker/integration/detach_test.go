@@ -397,7 +397,18 @@ func TestSIGKILLAtRandomMomentsLeavesNothingAfterCleanup(t *testing.T) {
 			}
 		}
 	}
-	ps := e.mydocker("ps", "-a")
+	// A run -d killed while it waits leaves its monitor going on, which may
+	// still be starting that container: Created, for a moment, is true.
+	// One that stays Created is not.
+	var ps result
+	deadline := time.Now().Add(patient(10 * time.Second))
+	for {
+		ps = e.mydocker("ps", "-a")
+		if !regexp.MustCompile(`\bCreated\b`).MatchString(ps.stdout) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	require.Equal(t, 0, ps.code, "%s", ps)
 	require.Empty(t, ps.stderr, "the next command settles what the kills left, silently")
 	for _, line := range strings.Split(strings.TrimSpace(ps.stdout), "\n")[1:] {

@@ -96,9 +96,16 @@ func TestADetachedContainerIsWatchedByItsMonitor(t *testing.T) {
 	exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", monitor))
 	require.NoError(t, err)
 	assert.Equal(t, mydockerBin, exe, "the init's parent is mydocker's monitor")
-	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", monitor))
-	require.NoError(t, err)
-	assert.Contains(t, string(cmdline), "\x00watch\x00", "once the container runs, the monitor has become the watcher")
+	// The monitor reports the running container, then execs the watcher:
+	// in between, and during the exec, its command line reads empty.
+	var cmdline []byte
+	deadline := time.Now().Add(patient(5 * time.Second))
+	for !strings.Contains(string(cmdline), "\x00watch\x00") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+		cmdline, err = os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", monitor))
+		require.NoError(t, err)
+	}
+	assert.Contains(t, string(cmdline), "\x00watch\x00", "once the container runs, the monitor becomes the watcher")
 	sid, err := unix.Getsid(monitor)
 	require.NoError(t, err)
 	assert.Equal(t, monitor, sid, "the monitor leads a session of its own, without a terminal")

@@ -14,8 +14,10 @@ import (
 
 // Cgroup is one container's cgroup, on either version of the interface.
 type Cgroup interface {
-	// Join moves a process into the cgroup. Its children are born there.
-	Join(pid int) error
+	//book:replace cgroups exec
+	// // Join moves a process into the cgroup. Its children are born there.
+	// Join(pid int) error
+	//book:end
 	// LimitPids sets the most processes and threads the cgroup may hold
 	// (0: no limit). It is the one limit written last, once the init is in
 	// the cgroup and just before it execs the command: the init is a Go
@@ -49,6 +51,10 @@ type Cgroup interface {
 	// not be done before it started: the v2 tree of a hybrid host. Its
 	// files are opened here, so finish works from any mount namespace.
 	ForChildren() (finish func(child int) error, err error)
+	// Birth makes the next process the calling thread clones be born in
+	// the cgroup, without the move that Join is (birth.go). create starts
+	// the init so.
+	Birth() (*Birth, error)
 	//book:end exec
 	//book:add lifecycle
 	// Freeze stops every task of the cgroup until Thaw (freezer.go).

@@ -212,17 +212,19 @@ func (cg *v1Cgroup) View() []ViewMount {
 
 //book:end rootfs
 
-// Join moves pid into the container's directory of every hierarchy: on v1,
-// membership is per hierarchy, and a process left out of one is not limited
-// by it.
-func (cg *v1Cgroup) Join(pid int) error {
-	for _, h := range cg.dirs {
-		if err := joinCgroup(h.dir(cg.path), pid); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+//book:replace cgroups exec
+// // Join moves pid into the container's directory of every hierarchy: on v1,
+// // membership is per hierarchy, and a process left out of one is not limited
+// // by it.
+// func (cg *v1Cgroup) Join(pid int) error {
+// 	for _, h := range cg.dirs {
+// 		if err := joinCgroup(h.dir(cg.path), pid); err != nil {
+// 			return err
+// 		}
+// 	}
+// 	return nil
+// }
+//book:end
 
 // LimitPids writes pids.max in the pids hierarchy.
 func (cg *v1Cgroup) LimitPids(limit int64) error {

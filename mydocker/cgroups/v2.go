@@ -45,9 +45,12 @@ func newV2(root, parent, id string, res Resources) (*v2Cgroup, error) {
 	return cg, nil
 }
 
-func (cg *v2Cgroup) dir() string        { return filepath.Join(cg.root, cg.path) }
-func (cg *v2Cgroup) Path() string       { return "/" + cg.path }
-func (cg *v2Cgroup) Join(pid int) error { return joinCgroup(cg.dir(), pid) }
+func (cg *v2Cgroup) dir() string  { return filepath.Join(cg.root, cg.path) }
+func (cg *v2Cgroup) Path() string { return "/" + cg.path }
+
+//book:replace cgroups exec
+// func (cg *v2Cgroup) Join(pid int) error { return joinCgroup(cg.dir(), pid) }
+//book:end
 
 //book:replace cgroups lifecycle
 // func (cg *v2Cgroup) Destroy() error { return removeCgroup(cg.dir()) }

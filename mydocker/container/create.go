@@ -65,8 +65,8 @@ func (c *Container) createSteps() []step {
 		//book:add proc
 		{"init", c.startInit},
 		//book:end
-		//book:add cgroups
-		{"join", c.joinCgroup},
+		//book:replace cgroups exec
+		// {"join", c.joinCgroup},
 		//book:end
 		//book:add netns
 		{"network", c.connectNetwork},
@@ -202,9 +202,16 @@ func (c *Container) startInit() error {
 		}
 	}
 	//book:end detach
-	if err := startProcess(cmd); err != nil {
+	//book:replace proc exec
+	// if err := startProcess(cmd); err != nil {
+	// 	return err
+	// }
+	//book:end proc exec
+	//book:add exec
+	if err := c.startInItsCgroup(cmd); err != nil {
 		return err
 	}
+	//book:end exec
 	c.init = cmd
 	//book:add detach
 	if c.Detach {
@@ -269,12 +276,14 @@ func (c *Container) makeCgroup() (err error) {
 	return nil
 }
 
-// joinCgroup moves the init into the container's cgroup. The init is
-// waiting for its configuration, so the command cannot have started yet:
-// it will start inside the cgroup, limits and all, and every process it
-// makes is born there.
-func (c *Container) joinCgroup() error {
-	return c.cgroup.Join(c.init.Process.Pid)
-}
+//book:replace cgroups exec
+// // joinCgroup moves the init into the container's cgroup. The init is
+// // waiting for its configuration, so the command cannot have started yet:
+// // it will start inside the cgroup, limits and all, and every process it
+// // makes is born there.
+// func (c *Container) joinCgroup() error {
+// 	return c.cgroup.Join(c.init.Process.Pid)
+// }
+//book:end cgroups exec
 
 //book:end cgroups

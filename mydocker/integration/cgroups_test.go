@@ -152,13 +152,17 @@ func TestDebugTracesEveryCgroupWrite(t *testing.T) {
 	}
 	assert.Regexp(t, `cgroup write /sys/fs/cgroup/\S*`+e.cgroupParent+`/[0-9a-f]{64}/`+file+` = 33554432`, r.stderr)
 	assert.Regexp(t, `cgroup write \S+/pids.max = 10`, r.stderr)
-	assert.Regexp(t, `cgroup write \S+/cgroup.procs = \d+`, r.stderr)
+	//book:replace cgroups exec
+	// assert.Regexp(t, `cgroup write \S+/cgroup.procs = \d+`, r.stderr)
+	//book:end
 	assert.Regexp(t, `rmdir /sys/fs/cgroup/\S*`+e.cgroupParent+`/[0-9a-f]{64}`, r.stderr)
-
-	// The init gets its configuration, and so runs the command, only once
-	// it is in the cgroup.
-	joined, sent := strings.Index(r.stderr, "/cgroup.procs = "), strings.Index(r.stderr, "sending the command")
-	assert.True(t, joined >= 0 && joined < sent, "the init must join its cgroup before it is sent the command\n%s", r)
+	//book:replace cgroups exec
+	//
+	// // The init gets its configuration, and so runs the command, only once
+	// // it is in the cgroup.
+	// joined, sent := strings.Index(r.stderr, "/cgroup.procs = "), strings.Index(r.stderr, "sending the command")
+	// assert.True(t, joined >= 0 && joined < sent, "the init must join its cgroup before it is sent the command\n%s", r)
+	//book:end
 }
 
 func TestBadLimitsAreRefusedWith125(t *testing.T) {

@@ -53,8 +53,8 @@ var createSteps = []string{
 	//book:add proc
 	"init",
 	//book:end
-	//book:add cgroups
-	"join",
+	//book:replace cgroups exec
+	// "join",
 	//book:end
 	//book:add netns
 	"network",

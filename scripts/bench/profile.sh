@@ -42,8 +42,11 @@ trap 'rm -f "$trace" "$times" "$times_before" "$json"' EXIT
 # pivot_root and the exec: masks and read-only paths (mounts), then the
 # seccomp filter, then capset; their own calls mark those steps, and the
 # close_range that follows marks the end of the capability step. The
-# cgroup tracepoint marks the init's moves into its cgroups, the last of
-# which ends mydocker's join step.
+# init's first read of its config pipe (descriptor 3) marks the end of its
+# start: from there it waits. A mydocker that moves its init into its
+# cgroups after the clone (before the chapter exec, and the baseline) moves
+# it meanwhile: the cgroup tracepoint marks those moves, and the init's
+# row ends with the later of the two.
 events=sched:sched_process_exec,sched:sched_process_exit,cgroup:cgroup_attach_task,read,mkdirat,clone,mount,pivot_root,seccomp,capset,close_range,unlinkat
 hardened=0
 case $("$mydocker" run --help) in *cap-add*) hardened=1 ;; esac
@@ -75,6 +78,7 @@ trace_once() {
 		if (n == 3) first("cmd")              # the init became the command
 	}
 	/cgroup_attach_task/ && initpid != "" && $0 ~ "pid: " initpid "," && !("mount" in t) { last("joined") }
+	/ read\(fd: 3,/ && initpid != "" && $0 ~ "/" initpid " " { first("waits") }
 	/ read\(.*count: 32768\)/ && !("clone" in t) { first("hash0"); last("hash1") }
 	/ mkdirat\(/                 { first("mkdir") }
 	/ clone\(.*NEWPID/           { first("clone") }
@@ -89,8 +93,9 @@ trace_once() {
 	}
 	/ unlinkat\(/                { first("rm0"); last("rm1") }
 	END {
-		# Where the move is quicker than the exec of the init, the row of
-		# the init'"'"'s start alone is zero.
+		# The init'"'"'s row ends when it waits for its config and, where it is
+		# moved after the clone, is in its cgroups.
+		if (("waits" in t) && (!("joined" in t) || t["joined"] < t["waits"])) t["joined"] = t["waits"]
 		if (("joined" in t) && ("init" in t) && t["joined"] < t["init"]) t["joined"] = t["init"]
 		n = split(marks, k, " ")
 		for (i = 1; i <= n; i++) if (!(k[i] in t)) { print "profile.sh: no mark " k[i] " in one run (perf lost an event?): run skipped" > "/dev/stderr"; exit 0 }
@@ -119,7 +124,7 @@ steps=(
 	"mydocker starts: Go runtime, package init, flags, image lookup"
 	"container directories, cgroups in every hierarchy, pipes"
 	"clone(new namespaces) and exec of the init"
-	"the init starts (Go runtime, package init) while mydocker moves it into its cgroups: the first move waits for an RCU grace period"
+	"the init starts (Go runtime, package init) until it waits for its config; a mydocker that moves it into its cgroups meanwhile waits for an RCU grace period"
 	"the rest of create and start: network, state file, its config; the init reads it"
 	"mounts: overlay, /proc, /sys, /dev..., devices, pivot_root"
 )

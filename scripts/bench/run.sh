@@ -487,27 +487,30 @@ move of a process into a cgroup (\`scripts/bench/cgroupmove.sh\`):
 $starts_line
 \`\`\`
 
-Moving a process into a cgroup, as mydocker and runc both move their init
-after the clone, takes the kernel's \`cgroup_threadgroup_rwsem\` for
+Moving a process into a cgroup, as runc moves its init after the clone
+(and mydocker before the chapter \`exec\`), takes the kernel's \`cgroup_threadgroup_rwsem\` for
 writing, and the first writer waits for an RCU grace period: every CPU
 must pass a quiescent state before fork and exit can be made to take the
 slow path of that semaphore. The writes that follow at once, in the other
 hierarchies, are cheap. The wait is the kernel's, not work, and it is
-the largest single step of a run (the profile below). It can be avoided
+the largest single step of such a run. It can be avoided
 by starting the init in its cgroups instead of moving it there: on cgroup
 v1, a thread that moves itself (it writes 0 to a \`tasks\` file) is
 exempt from the global lock, and a child it then clones is born in that
 thread's cgroups; on cgroup v2, \`clone3\` with \`CLONE_INTO_CGROUP\`
-starts the child in its cgroup. mydocker does neither yet: its init
-is moved after the clone, as the chapter \`cgroups\` teaches.
+starts the child in its cgroup. mydocker does both from the chapter
+\`exec\` on (\`cgroups.Birth\`): its init is born in its cgroups and never
+moved. Before it, as the chapter \`cgroups\` teaches, the init is moved
+after the clone.
 
 The kernel's share of a container is at least what bwrap's whole run
 costs: bwrap makes fewer namespaces and mounts, no cgroup and no overlay.
 So a container of this design cannot take less than about $floor ms here
 (two starts and bwrap's run), against the goals' $(awk -v r="$(num runc 3)" -v g="$goal_runc" 'BEGIN { printf "%.1f", r * g }') ms ($goal_runc of runc's median) and
 $(awk -v b="$(num bwrap 3)" -v g="$goal_bwrap" 'BEGIN { printf "%.1f", b * g }') ms ($goal_bwrap times bwrap's median).
-A runtime that moves its init into its cgroups pays the move's wait on
-top. It is not added here: inside a run it overlaps the init's start (the
+A runtime that moves its init into its cgroups (runc; mydocker before the
+chapter \`exec\` and in the baseline) pays the move's wait on top. It is
+not added here: inside a run it overlaps the init's start (the
 profile below shows its share), and its length varies from one grace
 period to the next (it is measured apart above, on an otherwise idle
 machine).
@@ -614,14 +617,16 @@ untraced above.
 
 $profile
 
-- Most of the time is two Go program starts and one wait of the kernel's,
+- Most of the time is two Go program starts,
   $go_starts of the $traced ms: mydocker itself, then the same binary
   again as the container's init (\`/proc/self/exe init\`) after the clone.
   Each pays the Go runtime's own start and the package
   initialisers$unused_docs, as \`mydocker --help\` does. The init's start
-  runs on the other CPU while mydocker moves it into its cgroups, and the
-  first of those moves waits for an RCU grace period (measured apart
-  above): the init's row ends when the last move is done.
+  runs on the other CPU while mydocker goes on with create; its row ends
+  when it waits for its config. Where mydocker moves the init into its
+  cgroups after the clone (the baseline), the row ends only once the
+  last move is done, and the first move waits for an RCU grace period
+  (measured apart above).
 - The container's own work, the directories and cgroups, the clone, the
   mounts and \`pivot_root\`, and the cleanup, is $own_work ms in all$hardening_work.
 - "mydocker notices the exit" includes the kernel's own teardown of the

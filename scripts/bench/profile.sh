@@ -47,7 +47,7 @@ trap 'rm -f "$trace" "$times" "$times_before" "$json"' EXIT
 # cgroups after the clone (before the chapter exec, and the baseline) moves
 # it meanwhile: the cgroup tracepoint marks those moves, and the init's
 # row ends with the later of the two.
-events=sched:sched_process_exec,sched:sched_process_exit,cgroup:cgroup_attach_task,read,mkdirat,clone,mount,pivot_root,seccomp,capset,close_range,unlinkat
+events=sched:sched_process_exec,sched:sched_process_exit,cgroup:cgroup_attach_task,read,mkdirat,clone,clone3,mount,pivot_root,seccomp,capset,close_range,unlinkat
 hardened=0
 case $("$mydocker" run --help) in *cap-add*) hardened=1 ;; esac
 rm_flag="" # from the detach chapter on, what keeps no stopped container
@@ -82,6 +82,7 @@ trace_once() {
 	/ read\(.*count: 32768\)/ && !("clone" in t) { first("hash0"); last("hash1") }
 	/ mkdirat\(/                 { first("mkdir") }
 	/ clone\(.*NEWPID/           { first("clone") }
+	/ clone3\(/                  { first("clone") } # the init, cloned into its cgroup: flags in memory
 	/ mount\(/                   { first("mount") }
 	/ pivot_root\(/              { first("pivot") }
 	/ seccomp\(/                 { first("seccomp") }

@@ -163,7 +163,9 @@ func (ep *Endpoint) Detach() error {
 }
 
 // deleteLink deletes the host's network device name; one already gone
-// is no error.
+// is no error, also when it goes between the lookup and the delete (the
+// kernel's teardown of a dead container's namespace takes the veth with
+// it at any moment: ENODEV).
 func deleteLink(name string) error {
 	link, err := netlink.LinkByName(name)
 	if errors.As(err, new(netlink.LinkNotFoundError)) {
@@ -171,6 +173,9 @@ func deleteLink(name string) error {
 	}
 	if err == nil {
 		err = netlink.LinkDel(link)
+	}
+	if errors.Is(err, unix.ENODEV) {
+		return nil
 	}
 	return err
 }

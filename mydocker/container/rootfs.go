@@ -29,6 +29,9 @@ type rootfsDirs struct {
 	// LayersDir is where Lower's short links are: from the images chapter
 	// on, Lower is "l/TOP:...:l/BOTTOM", relative to it.
 	LayersDir string
+	// Volatile: the layer goes with the container (--rm), so it need not
+	// survive a crash (mountLayers).
+	Volatile bool
 	//book:end
 }
 
@@ -45,6 +48,7 @@ func (c *Container) makeRootfs() (err error) {
 		ref = c.Image
 	}
 	c.rootfs, err = prepareRootfs(c.dir, c.StateRoot, ref)
+	c.rootfs.Volatile = c.AutoRemove
 	//book:end
 	return err
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -155,6 +156,31 @@ func TestCommitKeepsChangesAndDeletions(t *testing.T) {
 	assert.Equal(t, 0, r.code, "the container's command is the image's Cmd\n%s", r)
 	r = e.mydocker("history", "changed:v1")
 	assert.Regexp(t, `^IMAGE +CREATED +CREATED BY +SIZE +COMMENT\n[0-9a-f]{12} .* mydocker commit [0-9a-f]{12}: .* a test\n<missing> `, r.stdout)
+}
+
+// A --rm container's layer goes with it, so overlay may skip the syncs
+// that make a layer survive a crash (volatile): a kept container's layer
+// stays durable.
+func TestOnlyTheLayerOfARmContainerIsVolatile(t *testing.T) {
+	sameOnEveryCgroupVersion(t)
+	e := newEnv(t)
+	rootOptions := func(flags ...string) []string {
+		t.Helper()
+		r := e.mydocker(slices.Concat([]string{"run"}, flags, []string{"--", busyboxCmd, "grep", " / / ", "/proc/self/mountinfo"})...)
+		require.Equal(t, 0, r.code, "%s", r)
+		_, super, ok := strings.Cut(strings.TrimSpace(r.stdout), " - ")
+		require.True(t, ok && len(strings.Fields(super)) == 3, "the root's line of mountinfo\n%s", r)
+		return strings.Split(strings.Fields(super)[2], ",")
+	}
+	// Newer kernels show it as fsync=volatile.
+	volatile := func(options []string) bool {
+		return slices.Contains(options, "volatile") || slices.Contains(options, "fsync=volatile")
+	}
+	rm := rootOptions("--rm")
+	assert.True(t, volatile(rm), "the --rm container's root: %q", rm)
+	kept := rootOptions("--keep", "--name", "durable")
+	t.Cleanup(func() { e.mydocker("rm", "-f", "durable") })
+	assert.False(t, volatile(kept), "the kept container's root: %q", kept)
 }
 
 // A running container is paused while its layer is written, and runs on.

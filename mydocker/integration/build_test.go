@@ -66,7 +66,17 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	//book:end
-	return m.Run()
+	//book:replace namespaces cgroups
+	// return m.Run()
+	//book:end
+	//book:add cgroups
+	status := m.Run()
+	if err := parentsLeftAtTheEnd(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		status = 1
+	}
+	return status
+	//book:end
 }
 
 // buildBinaries builds this stage's mydocker and a static probe into a

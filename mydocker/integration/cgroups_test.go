@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -395,6 +396,37 @@ func (e *env) removeAlso(path string) {
 // it there, and the leak check names both.
 func (e *env) removeCgroupParent() {
 	removeInEveryHierarchy(e.t, e.cgroupParent)
+}
+
+// parentOwners maps each test's cgroup parent to the test's name.
+var parentOwners sync.Map
+
+// parentsLeftAtTheEnd runs once every test and its cleanup are over: a
+// cgroup parent of this test binary still there was made after its
+// test's leak check, by a mydocker the test left running. It names the
+// test, and removes what it finds, by name.
+func parentsLeftAtTheEnd() error {
+	var left []string
+	for _, mount := range cgroupMounts() {
+		entries, _ := os.ReadDir(mount)
+		for _, entry := range entries {
+			if !entry.IsDir() || !strings.HasPrefix(entry.Name(), ourCgroupPrefix) {
+				continue
+			}
+			owner, known := parentOwners.Load(entry.Name())
+			if !known {
+				owner = "no test's parent"
+			}
+			left = append(left, fmt.Sprintf("%s (%v)", filepath.Join(mount, entry.Name()), owner))
+			if err := unix.Rmdir(filepath.Join(mount, entry.Name())); err != nil {
+				left = append(left, fmt.Sprintf("  which could not be removed: %v", err))
+			}
+		}
+	}
+	if len(left) > 0 {
+		return fmt.Errorf("cgroup parents left after every test had cleaned up:\n  %s", strings.Join(left, "\n  "))
+	}
+	return nil
 }
 
 func removeInEveryHierarchy(t *testing.T, path string) {

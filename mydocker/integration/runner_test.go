@@ -81,6 +81,7 @@ func newEnv(t *testing.T) *env {
 	//book:add cgroups
 	// Unique on the machine, even with several test binaries at once.
 	e.cgroupParent = fmt.Sprintf("mydocker-test-%d-%d", os.Getpid(), envCount.Add(1))
+	parentOwners.Store(e.cgroupParent, t.Name())
 	// Cleanups run last-in first-out: the parent goes before the leak check.
 	t.Cleanup(e.removeCgroupParent)
 	//book:end

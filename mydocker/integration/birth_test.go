@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -46,6 +47,49 @@ func TestTheMonitorIsNotInItsContainersCgroup(t *testing.T) {
 	require.NoError(t, err)
 	e.requireInEveryHierarchy(init, id)
 	requireNoThreadIn(t, monitorOf(t, init), id, "the monitor")
+}
+
+// Ten monitors clone their inits at once, each thread moving itself into
+// its own container's cgroups and back: every container's cgroups hold its
+// init alone, and no monitor's thread stays in any container's cgroup.
+func TestParallelBirthsLeaveEachCgroupToItsInit(t *testing.T) {
+	e := newEnv(t)
+	const n = 10
+	runs := make([]result, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runs[i] = e.mydocker("run", "-d", "--", probeCmd, "sleep")
+		}()
+	}
+	wg.Wait()
+	inits := map[string]int{}
+	for _, r := range runs {
+		id := strings.TrimSpace(r.stdout)
+		if r.code == 0 {
+			t.Cleanup(func() { e.mydocker("rm", "-f", id) })
+		}
+		require.Equal(t, 0, r.code, "%s", r)
+		pid, err := strconv.Atoi(e.inspect(id, "{{.State.Pid}}"))
+		require.NoError(t, err)
+		inits[id] = pid
+	}
+	for id, init := range inits {
+		e.requireInEveryHierarchy(init, id)
+		for _, dir := range e.containerCgroups() {
+			if filepath.Base(dir) == id {
+				procs, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+				require.NoError(t, err)
+				assert.Equal(t, strconv.Itoa(init), strings.TrimSpace(string(procs)), "the processes in %s", dir)
+			}
+		}
+		monitor := monitorOf(t, init)
+		for other := range inits {
+			requireNoThreadIn(t, monitor, other, "the monitor of "+id[:12])
+		}
+	}
 }
 
 // requireInEveryHierarchy checks that the process is in the container's

@@ -229,19 +229,43 @@ mkdir -p "$out/hello"
 printf 'package main\n\nimport "os"\n\nfunc main() { os.Stdout.WriteString("hello\\n") }\n' >"$out/hello/main.go"
 printf 'module hello\n\ngo 1.25\n' >"$out/hello/go.mod"
 (cd "$out/hello" && CGO_ENABLED=0 $GO build -o hello .)
+# bwrap in mydocker's namespaces: with a network namespace too, from the
+# chapter netns on (bwrap brings its lo up, as mydocker does).
+bwrap_same_ns=$bwrap_cmd
+case " $mydocker_ns " in *" net "*) bwrap_same_ns="${bwrap_cmd% true} --unshare-net true" ;; esac
 hyperfine -N --warmup "$warmup" --runs "$runs" --export-json "$out/starts.json" \
-	-n go-hello "$out/hello/hello" -n mydocker-version "$out/mydocker --version" >/dev/null
+	-n go-hello "$out/hello/hello" -n mydocker-version "$out/mydocker --version" \
+	-n bwrap-same-namespaces "$bwrap_same_ns" >/dev/null
 start_median() { stats "$out/starts.json" "$1" | awk '{ printf "%.1f", $3 }'; }
 # And the cgroup: moving the init into it waits for an RCU grace period
 # (cgroupmove.sh says why), which runc pays as well and bwrap, with no
 # cgroup, does not.
 read -r move_first move_other move_self < <(scripts/bench/cgroupmove.sh "$parent" "$([ "$quick" = 1 ] && echo 3 || echo 20)")
-floor=$(awk -v v="$(start_median mydocker-version)" -v b="$(result bwrap | cut -f3)" 'BEGIN { printf "%.1f", 2 * v + b }')
+# What bwrap does not do and any runtime with cgroups and an overlay root
+# must: a cgroup in every hierarchy, made and removed, and the overlay,
+# mounted and taken down (kernelwork/main.go). A --rm container's layer is
+# mounted volatile from the chapter images on.
+CGO_ENABLED=0 $GO build -o "$out/kernelwork" ./scripts/bench/kernelwork
+read -r cgroup_work overlay_durable overlay_volatile < <("$out/kernelwork" "$parent" "$bundle/rootfs" "$out/kernelwork.d" \
+	"$([ "$quick" = 1 ] && echo 5 || echo 50)")
+# Which one mydocker mounts, as its container sees its root.
+overlay_note=""
+root_line=$("$out/mydocker" --root "$out/root" run $rm_flag --cgroup-parent "$parent" busybox grep " / / " /proc/self/mountinfo)
+case $root_line in
+*" - overlay "*volatile*) overlay_work=$overlay_volatile overlay_kind="the overlay volatile, as mydocker's --rm container's"
+	overlay_note=" (volatile, as a --rm container's: its unmount does not sync the filesystem under it)" ;;
+*" - overlay "*) overlay_work=$overlay_durable overlay_kind="the overlay durable, as mydocker's" ;;
+*) overlay_work=0 overlay_kind="no overlay: this stage binds its root" ;;
+esac
+floor=$(awk -v v="$(start_median mydocker-version)" -v b="$(start_median bwrap-same-namespaces)" -v c="$cgroup_work" -v o="$overlay_work" \
+	'BEGIN { printf "%.1f", 2 * v + b + c + o }')
 self_moves=""
 [ "$move_self" = - ] || self_moves="; a thread that moves itself $move_self ms"
 starts_line="one start: a Go hello-world $(start_median go-hello) ms, mydocker --version $(start_median mydocker-version) ms (medians)
+bwrap in mydocker's namespaces ($mydocker_ns): $(start_median bwrap-same-namespaces) ms (median)
+a cgroup in every hierarchy, made and removed: $cgroup_work ms; the overlay root, mounted, unmounted and removed: $overlay_durable ms durable, $overlay_volatile ms volatile (medians)
 moving a process into a cgroup: the first write to cgroup.procs $move_first ms, each one after it $move_other ms$self_moves (medians)
-two starts and bwrap's run: $floor ms"
+two starts, bwrap in the same namespaces, the cgroups and $overlay_kind: $floor ms"
 echo "$starts_line" | tee -a "$out/summary.txt"
 
 # --- 100 in a row -------------------------------------------------------------
@@ -333,6 +357,18 @@ sequential_check=$(awk -v m="$(seq_median mydocker)" -v r="$(seq_median runc)" '
 	if (m < r) printf "met: mydocker'"'"'s take %.2f s, runc'"'"'s %.2f s", m, r
 	else printf "missed: mydocker'"'"'s take %.2f s, runc'"'"'s %.2f s", m, r
 }')
+# floor_verdict: which goals lie below the floor, where no container of
+# this design can reach them.
+floor_verdict() {
+	awk -v f="$floor" -v r="$(awk -v r="$(num runc 3)" -v g="$goal_runc" 'BEGIN { print r * g }')" \
+		-v b="$(awk -v b="$(num bwrap 3)" -v g="$goal_bwrap" 'BEGIN { print b * g }')" 'BEGIN {
+		below = ""; n = 0
+		if (r < f) { below = "runc'"'"'s"; n++ }
+		if (b < f) { below = below (n ? " and " : "") "bwrap'"'"'s"; n++ }
+		if (n == 0) print "Both goals lie above this floor: they are within reach of this design."
+		else printf "The floor is above %s goal%s: no container of this design can meet %s on this machine, whatever mydocker'"'"'s own code does.\n", below, (n > 1 ? "s" : ""), (n > 1 ? "them" : "it")
+	}'
+}
 verdict="Against runc, the goal is $(goal_check runc "$goal_runc").
 Against bwrap, the goal is $(goal_check bwrap "$goal_bwrap").
 For $sequential containers in a row, the goal (faster than runc's) is $sequential_check."
@@ -409,7 +445,7 @@ exited and cleaned up. Three runtimes start the same root filesystem:
   \`mydocker run busybox true\`, in a state root of its own. Each run is a new
   container: a new id, a cgroup in every hierarchy under the parent
   \`$parent\`, an overlay mount of the image's layer (unpacked once, before the
-  timing) with an empty upper layer, \`/proc\`, \`/sys\`, \`/dev\` and the rest,
+  timing) with an empty upper layer$overlay_note, \`/proc\`, \`/sys\`, \`/dev\` and the rest,
   \`pivot_root\`, and at the end the removal of the cgroup and of the
   container's directory.
 - **runc**, with the configuration \`runc spec\` writes, changed in three places
@@ -503,11 +539,18 @@ starts the child in its cgroup. mydocker does both from the chapter
 moved. Before it, as the chapter \`cgroups\` teaches, the init is moved
 after the clone.
 
-The kernel's share of a container is at least what bwrap's whole run
-costs: bwrap makes fewer namespaces and mounts, no cgroup and no overlay.
+The kernel's share of a container is at least what bwrap's run costs in
+the same namespaces, plus what bwrap does not do and a runtime with
+cgroups and an overlay root must: a cgroup in every hierarchy, made and
+removed, and the overlay, mounted, unmounted and removed
+(\`scripts/bench/kernelwork\` times those system calls alone, in a loop).
+It is a lower bound: it leaves out work of the kernel that mydocker must
+do as well and bwrap does not (\`/sys\`, the cgroup view, the masked and
+read-only paths, the seccomp filter).
 So a container of this design cannot take less than about $floor ms here
-(two starts and bwrap's run), against the goals' $(awk -v r="$(num runc 3)" -v g="$goal_runc" 'BEGIN { printf "%.1f", r * g }') ms ($goal_runc of runc's median) and
+(two starts, bwrap in the same namespaces, the cgroups and $overlay_kind), against the goals' $(awk -v r="$(num runc 3)" -v g="$goal_runc" 'BEGIN { printf "%.1f", r * g }') ms ($goal_runc of runc's median) and
 $(awk -v b="$(num bwrap 3)" -v g="$goal_bwrap" 'BEGIN { printf "%.1f", b * g }') ms ($goal_bwrap times bwrap's median).
+$(floor_verdict)
 A runtime that moves its init into its cgroups (runc; mydocker before the
 chapter \`exec\` and in the baseline) pays the move's wait on top. It is
 not added here: inside a run it overlaps the init's start (the
@@ -631,7 +674,8 @@ $profile
   mounts and \`pivot_root\`, and the cleanup, is $own_work ms in all$hardening_work.
 - "mydocker notices the exit" includes the kernel's own teardown of the
   container's namespaces and mounts, which it does before it reports the
-  init's exit to mydocker.
+  init's exit to mydocker: a durable overlay's unmount syncs the whole
+  filesystem under its upper layer there, a volatile one's does not.
 EOF
 	else
 		cat <<EOF

@@ -1,18 +1,21 @@
 // Command kernelwork times the kernel's part of a container that bwrap's
 // run does not pay and mydocker's (and runc's) must: a cgroup in every
-// hierarchy, made and removed, and an overlay root filesystem, mounted on
-// the image's layer and taken down again. The bench adds these to its floor
-// (scripts/bench/run.sh): they are system calls any runtime with cgroups
-// and an overlay makes, whatever language it is written in.
+// hierarchy, made and removed; an overlay root filesystem, mounted on the
+// image's layer and taken down again; and the mounts of Docker's default
+// hardening, /sys read-only and the masked and read-only paths of /proc and
+// /sys. The bench adds these to its floor (scripts/bench/run.sh): they are
+// system calls any runtime with cgroups, an overlay and Docker's defaults
+// makes, whatever language it is written in.
 //
 // Usage (as root):
 //
 //	kernelwork CGROUP_PARENT LOWER SCRATCH RUNS
 //
-// It prints three medians in milliseconds, tab-separated: the cgroups, the
-// overlay as a kept container's, and the overlay as a --rm container's
-// (volatile: its unmount does not sync the upper filesystem). It leaves nothing behind: its cgroups are removed in each run, the
-// parent if it made it, and the scratch directory's contents.
+// It prints four medians in milliseconds, tab-separated: the cgroups, the
+// overlay as a kept container's, the overlay as a --rm container's
+// (volatile: its unmount does not sync the upper filesystem), and the
+// hardening's mounts. It leaves nothing behind: its cgroups are removed in
+// each run, the parent if it made it, and the scratch directory's contents.
 package main
 
 import (
@@ -41,49 +44,66 @@ func main() {
 	if err != nil || runs < 1 {
 		fail("RUNS must be a positive number, not %q", os.Args[4])
 	}
-	cgroups, overlays, err := measure(os.Args[1], os.Args[2], os.Args[3], runs)
+	m, err := measure(os.Args[1], os.Args[2], os.Args[3], runs)
 	if err != nil {
 		fail("%v", err)
 	}
-	fmt.Printf("%.2f\t%.2f\t%.2f\n", ms(cgroups), ms(overlays[0]), ms(overlays[1]))
+	fmt.Printf("%.2f\t%.2f\t%.2f\t%.2f\n", ms(m.cgroups), ms(m.overlays[0]), ms(m.overlays[1]), ms(m.hardening))
 }
 
 // overlayKinds are the two ways a container's layer is mounted: durable
 // (kept containers) and volatile (--rm).
 var overlayKinds = [2]string{"", ",volatile"}
 
+// medians are what measure found, one median per kind of work.
+type medians struct {
+	cgroups   time.Duration
+	overlays  [2]time.Duration // as overlayKinds
+	hardening time.Duration
+}
+
 // measure returns the medians of runs rounds of each kind of work, the
 // kinds taking turns.
-func measure(parent, lower, scratch string, runs int) (cgroups time.Duration, overlays [2]time.Duration, err error) {
+func measure(parent, lower, scratch string, runs int) (medians, error) {
 	if err := enterOwnMountNamespace(); err != nil {
-		return 0, overlays, err
+		return medians{}, err
 	}
 	hierarchies, err := cgroupHierarchies()
 	if err != nil {
-		return 0, overlays, err
+		return medians{}, err
 	}
 	parents, err := makeParents(hierarchies, parent)
 	defer removeAll(parents)
 	if err != nil {
-		return 0, overlays, err
+		return medians{}, err
 	}
-	var cgroupTimes []time.Duration
+	var cgroupTimes, hardeningTimes []time.Duration
 	var overlayTimes [2][]time.Duration
 	for i := range runs {
 		took, err := timeCgroups(hierarchies, parent, fmt.Sprintf("kernelwork-%d", i))
 		if err != nil {
-			return 0, overlays, err
+			return medians{}, err
 		}
 		cgroupTimes = append(cgroupTimes, took)
+		dir := filepath.Join(scratch, strconv.Itoa(i))
 		for k, options := range overlayKinds {
-			took, err = timeOverlay(lower, filepath.Join(scratch, strconv.Itoa(i)), options)
+			took, err = timeOverlay(lower, dir, options)
 			if err != nil {
-				return 0, overlays, err
+				return medians{}, err
 			}
 			overlayTimes[k] = append(overlayTimes[k], took)
 		}
+		took, err = timeHardening(dir)
+		if err != nil {
+			return medians{}, err
+		}
+		hardeningTimes = append(hardeningTimes, took)
 	}
-	return median(cgroupTimes), [2]time.Duration{median(overlayTimes[0]), median(overlayTimes[1])}, nil
+	return medians{
+		cgroups:   median(cgroupTimes),
+		overlays:  [2]time.Duration{median(overlayTimes[0]), median(overlayTimes[1])},
+		hardening: median(hardeningTimes),
+	}, nil
 }
 
 func fail(format string, args ...any) {
@@ -239,6 +259,82 @@ func timeOverlay(lower, dir, options string) (time.Duration, error) {
 		return 0, fmt.Errorf("removing the overlay's directories: %w", err)
 	}
 	return time.Since(start), nil
+}
+
+// Docker's default masked and read-only paths, as mydocker's
+// (container/hardening.go).
+var (
+	maskedPaths = []string{
+		"/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/proc/keys",
+		"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+		"/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
+		"/sys/devices/system/cpu/cpu*/thermal_throttle",
+	}
+	readOnlyPaths = []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}
+)
+
+// timeHardening mounts what Docker's defaults add to /proc and /sys in a
+// directory dir stands for a container's root: /sys, read-only (bwrap
+// mounts none), the masks and the read-only paths, and takes them down
+// again. Mounting /proc and unmounting it with the masks on it are left
+// out of the time: bwrap pays for a /proc too, and a floor must not count
+// anything twice.
+func timeHardening(dir string) (time.Duration, error) {
+	proc, sys := filepath.Join(dir, "proc"), filepath.Join(dir, "sys")
+	for _, d := range []string{proc, sys} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return 0, fmt.Errorf("making %s: %w", d, err)
+		}
+	}
+	defer os.RemoveAll(dir)
+	if err := unix.Mount("proc", proc, "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return 0, fmt.Errorf("mounting a /proc: %w", err)
+	}
+	defer unix.Unmount(proc, unix.MNT_DETACH)
+	start := time.Now()
+	if err := unix.Mount("sysfs", sys, "sysfs", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return 0, fmt.Errorf("mounting a /sys: %w", err)
+	}
+	err := protect(dir)
+	if detach := unix.Unmount(sys, unix.MNT_DETACH); err == nil && detach != nil {
+		err = fmt.Errorf("unmounting the /sys: %w", detach)
+	}
+	return time.Since(start), err
+}
+
+// protect masks and write-protects the paths below root, as a runtime does
+// after pivot_root.
+func protect(root string) error {
+	for _, pattern := range maskedPaths {
+		paths, _ := filepath.Glob(filepath.Join(root, pattern))
+		for _, path := range paths {
+			fi, err := os.Stat(path)
+			if err != nil {
+				continue
+			}
+			if fi.IsDir() {
+				err = unix.Mount("tmpfs", path, "tmpfs", unix.MS_RDONLY, "")
+			} else {
+				err = unix.Mount("/dev/null", path, "", unix.MS_BIND, "")
+			}
+			if err != nil {
+				return fmt.Errorf("masking %s: %w", path, err)
+			}
+		}
+	}
+	for _, name := range readOnlyPaths {
+		path := filepath.Join(root, name)
+		if _, err := os.Stat(path); err != nil {
+			continue
+		}
+		if err := unix.Mount(path, path, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return fmt.Errorf("binding %s: %w", path, err)
+		}
+		if err := unix.Mount("", path, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY, ""); err != nil {
+			return fmt.Errorf("making %s read-only: %w", path, err)
+		}
+	}
+	return nil
 }
 
 func median(d []time.Duration) time.Duration {

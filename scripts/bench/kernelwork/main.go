@@ -1,21 +1,25 @@
 // Command kernelwork times the kernel's part of a container that bwrap's
 // run does not pay and mydocker's (and runc's) must: a cgroup in every
 // hierarchy, made and removed; an overlay root filesystem, mounted on the
-// image's layer and taken down again; and the mounts of Docker's default
-// hardening, /sys read-only and the masked and read-only paths of /proc and
-// /sys. The bench adds these to its floor (scripts/bench/run.sh): they are
-// system calls any runtime with cgroups, an overlay and Docker's defaults
-// makes, whatever language it is written in.
+// image's layer and taken down again; the mounts bwrap's /dev lacks
+// (/dev/shm, /dev/mqueue) and the container's view of its cgroups; and
+// Docker's default hardening: /sys read-only, the masked and read-only
+// paths of /proc and /sys, and the seccomp filter loaded. The bench adds
+// these to its floor (scripts/bench/run.sh): they are system calls any
+// runtime with cgroups, an overlay and Docker's defaults makes, whatever
+// language it is written in.
 //
 // Usage (as root):
 //
 //	kernelwork CGROUP_PARENT LOWER SCRATCH RUNS
 //
-// It prints four medians in milliseconds, tab-separated: the cgroups, the
+// It prints six medians in milliseconds, tab-separated: the cgroups, the
 // overlay as a kept container's, the overlay as a --rm container's
-// (volatile: its unmount does not sync the upper filesystem), and the
-// hardening's mounts. It leaves nothing behind: its cgroups are removed in
-// each run, the parent if it made it, and the scratch directory's contents.
+// (volatile: its unmount does not sync the upper filesystem), the
+// hardening's mounts, the other mounts (/dev/shm, /dev/mqueue, the cgroup
+// view) and the seccomp filter's load. It leaves nothing behind: its
+// cgroups are removed in each run, the parent if it made it, and the
+// scratch directory's contents.
 package main
 
 import (
@@ -28,8 +32,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mydocker-book/mydocker/mydocker/container"
+	"github.com/mydocker-book/mydocker/mydocker/seccomp"
 	"golang.org/x/sys/unix"
 )
+
+// cgroupRoot is where the cgroup hierarchies are mounted, the v2 tree
+// alone on a host with cgroup v2 only.
+const cgroupRoot = "/sys/fs/cgroup"
 
 // managed are the v1 controllers whose hierarchies mydocker's container
 // joins (cgroups.v1Managed); on a hybrid host the controller-less v2 tree
@@ -48,7 +58,8 @@ func main() {
 	if err != nil {
 		fail("%v", err)
 	}
-	fmt.Printf("%.2f\t%.2f\t%.2f\t%.2f\n", ms(m.cgroups), ms(m.overlays[0]), ms(m.overlays[1]), ms(m.hardening))
+	fmt.Printf("%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\n", ms(m.cgroups), ms(m.overlays[0]), ms(m.overlays[1]),
+		ms(m.hardening), ms(m.otherMounts), ms(m.seccomp))
 }
 
 // overlayKinds are the two ways a container's layer is mounted: durable
@@ -57,9 +68,11 @@ var overlayKinds = [2]string{"", ",volatile"}
 
 // medians are what measure found, one median per kind of work.
 type medians struct {
-	cgroups   time.Duration
-	overlays  [2]time.Duration // as overlayKinds
-	hardening time.Duration
+	cgroups     time.Duration
+	overlays    [2]time.Duration // as overlayKinds
+	hardening   time.Duration
+	otherMounts time.Duration
+	seccomp     time.Duration
 }
 
 // measure returns the medians of runs rounds of each kind of work, the
@@ -77,7 +90,11 @@ func measure(parent, lower, scratch string, runs int) (medians, error) {
 	if err != nil {
 		return medians{}, err
 	}
-	var cgroupTimes, hardeningTimes []time.Duration
+	filter, err := dockersFilter(scratch)
+	if err != nil {
+		return medians{}, err
+	}
+	var cgroupTimes, hardeningTimes, otherTimes, seccompTimes []time.Duration
 	var overlayTimes [2][]time.Duration
 	for i := range runs {
 		took, err := timeCgroups(hierarchies, parent, fmt.Sprintf("kernelwork-%d", i))
@@ -98,11 +115,21 @@ func measure(parent, lower, scratch string, runs int) (medians, error) {
 			return medians{}, err
 		}
 		hardeningTimes = append(hardeningTimes, took)
+		if took, err = timeOtherMounts(dir, hierarchies, parent); err != nil {
+			return medians{}, err
+		}
+		otherTimes = append(otherTimes, took)
+		if took, err = timeSeccomp(filter); err != nil {
+			return medians{}, err
+		}
+		seccompTimes = append(seccompTimes, took)
 	}
 	return medians{
-		cgroups:   median(cgroupTimes),
-		overlays:  [2]time.Duration{median(overlayTimes[0]), median(overlayTimes[1])},
-		hardening: median(hardeningTimes),
+		cgroups:     median(cgroupTimes),
+		overlays:    [2]time.Duration{median(overlayTimes[0]), median(overlayTimes[1])},
+		hardening:   median(hardeningTimes),
+		otherMounts: median(otherTimes),
+		seccomp:     median(seccompTimes),
 	}, nil
 }
 
@@ -148,7 +175,7 @@ func cgroupHierarchies() ([]hierarchy, error) {
 		}
 		mount, super := strings.Fields(fields)[4], strings.Fields(tail)
 		switch {
-		case super[0] == "cgroup2" && mount == "/sys/fs/cgroup":
+		case super[0] == "cgroup2" && mount == cgroupRoot:
 			return []hierarchy{{mount: mount}}, nil
 		case super[0] == "cgroup2":
 			found = append(found, hierarchy{mount: mount})
@@ -238,7 +265,9 @@ func removeAll(dirs []string) error {
 
 // timeOverlay mounts an overlay with an empty upper layer on lower, as a
 // container's root, with more options if any, then unmounts it and removes
-// its directories.
+// its directories. A container's overlay is unmounted in the one pass
+// over all its mounts when its mount namespace ends, which bwrap's
+// namespace gets too: what that pass waits for once is taken off here.
 func timeOverlay(lower, dir, options string) (time.Duration, error) {
 	start := time.Now()
 	upper, work, merged := filepath.Join(dir, "upper"), filepath.Join(dir, "work"), filepath.Join(dir, "merged")
@@ -258,6 +287,26 @@ func timeOverlay(lower, dir, options string) (time.Duration, error) {
 	if err := os.RemoveAll(dir); err != nil {
 		return 0, fmt.Errorf("removing the overlay's directories: %w", err)
 	}
+	took := time.Since(start)
+	alone, err := timeUmountAlone(dir)
+	return took - alone, err
+}
+
+// timeUmountAlone times the unmount of a bind mount that holds nothing:
+// what every umount(2) costs, whatever it unmounts, mostly the wait for
+// an RCU grace period before the kernel may free the mounts it took off.
+func timeUmountAlone(dir string) (time.Duration, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return 0, fmt.Errorf("making %s: %w", dir, err)
+	}
+	defer os.RemoveAll(dir)
+	if err := unix.Mount(dir, dir, "", unix.MS_BIND, ""); err != nil {
+		return 0, fmt.Errorf("binding %s: %w", dir, err)
+	}
+	start := time.Now()
+	if err := unix.Unmount(dir, 0); err != nil {
+		return 0, fmt.Errorf("unmounting %s: %w", dir, err)
+	}
 	return time.Since(start), nil
 }
 
@@ -275,10 +324,11 @@ var (
 
 // timeHardening mounts what Docker's defaults add to /proc and /sys in a
 // directory dir stands for a container's root: /sys, read-only (bwrap
-// mounts none), the masks and the read-only paths, and takes them down
-// again. Mounting /proc and unmounting it with the masks on it are left
+// mounts none), the masks and the read-only paths. Mounting /proc is left
 // out of the time: bwrap pays for a /proc too, and a floor must not count
-// anything twice.
+// anything twice. So is taking them down: a container's mounts go in the
+// one pass over all of them when its mount namespace ends, which bwrap's
+// gets too, where an umount(2) here would wait on its own.
 func timeHardening(dir string) (time.Duration, error) {
 	proc, sys := filepath.Join(dir, "proc"), filepath.Join(dir, "sys")
 	for _, d := range []string{proc, sys} {
@@ -296,10 +346,11 @@ func timeHardening(dir string) (time.Duration, error) {
 		return 0, fmt.Errorf("mounting a /sys: %w", err)
 	}
 	err := protect(dir)
+	took := time.Since(start)
 	if detach := unix.Unmount(sys, unix.MNT_DETACH); err == nil && detach != nil {
 		err = fmt.Errorf("unmounting the /sys: %w", detach)
 	}
-	return time.Since(start), err
+	return took, err
 }
 
 // protect masks and write-protects the paths below root, as a runtime does
@@ -335,6 +386,114 @@ func protect(root string) error {
 		}
 	}
 	return nil
+}
+
+// timeOtherMounts mounts, in a directory dir that stands for a container's
+// root, what mydocker's init mounts and bwrap's does not: /dev/shm and
+// /dev/mqueue in the /dev tmpfs (bwrap's --dev makes /dev/shm a plain
+// directory and mounts no mqueue), and the container's view of its
+// cgroups, read-only: on cgroup v1 a tmpfs at /sys/fs/cgroup with a
+// directory of each hierarchy bound in it, on cgroup v2 the one directory
+// bound there. Each bound directory is the parent's, which costs the
+// kernel what a container's own would. The /dev tmpfs and the /sys under
+// them are mounted before the clock starts: bwrap pays for a /dev, and the
+// hardening's time has the /sys. The clock stops before the mounts are
+// taken down: a container's go with its mount namespace, in the one pass
+// over all its mounts that bwrap's namespace gets too, where each
+// umount(2) here would wait for an RCU grace period of its own.
+func timeOtherMounts(dir string, hierarchies []hierarchy, parent string) (time.Duration, error) {
+	dev, sys := filepath.Join(dir, "dev"), filepath.Join(dir, "sys")
+	for _, d := range []string{dev, sys} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return 0, fmt.Errorf("making %s: %w", d, err)
+		}
+	}
+	defer os.RemoveAll(dir)
+	if err := unix.Mount("tmpfs", dev, "tmpfs", unix.MS_NOSUID, "mode=755,size=65536k"); err != nil {
+		return 0, fmt.Errorf("mounting a /dev: %w", err)
+	}
+	defer unix.Unmount(dev, unix.MNT_DETACH) // and what is mounted on it
+	if err := unix.Mount("sysfs", sys, "sysfs", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return 0, fmt.Errorf("mounting a /sys: %w", err)
+	}
+	defer unix.Unmount(sys, unix.MNT_DETACH)
+	start := time.Now()
+	err := mountDevAndCgroupView(dev, filepath.Join(sys, "fs", "cgroup"), hierarchies, parent)
+	return time.Since(start), err
+}
+
+// mountDevAndCgroupView makes the mounts of timeOtherMounts, as
+// mydocker's init does (container/rootfs_init.go).
+func mountDevAndCgroupView(dev, view string, hierarchies []hierarchy, parent string) error {
+	mount := func(source, target, fstype string, flags uintptr, data string) error {
+		if err := os.MkdirAll(target, 0o755); err != nil {
+			return fmt.Errorf("making the mount point %s: %w", target, err)
+		}
+		if err := unix.Mount(source, target, fstype, flags, data); err != nil {
+			return fmt.Errorf("mounting %s on %s: %w", source, target, err)
+		}
+		return nil
+	}
+	if err := mount("shm", filepath.Join(dev, "shm"), "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=1777,size=65536k"); err != nil {
+		return err
+	}
+	if err := mount("mqueue", filepath.Join(dev, "mqueue"), "mqueue", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return err
+	}
+	if len(hierarchies) == 1 && hierarchies[0].mount == cgroupRoot { // cgroup v2
+		if err := mount(filepath.Join(cgroupRoot, parent), view, "", unix.MS_BIND, ""); err != nil {
+			return err
+		}
+	} else {
+		if err := mount("tmpfs", view, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=755"); err != nil {
+			return err
+		}
+		for _, h := range hierarchies {
+			if filepath.Dir(h.mount) != cgroupRoot {
+				continue // mounted elsewhere: a container does not see it
+			}
+			if err := mount(filepath.Join(h.mount, parent), filepath.Join(view, filepath.Base(h.mount)), "", unix.MS_BIND, ""); err != nil {
+				return err
+			}
+		}
+	}
+	attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOEXEC}
+	if err := unix.MountSetattr(unix.AT_FDCWD, view, unix.AT_RECURSIVE, attr); err != nil {
+		return fmt.Errorf("making the cgroup view read-only: %w", err)
+	}
+	return nil
+}
+
+// dockersFilter is the seccomp filter mydocker's init loads by default:
+// Docker's default profile, for Docker's default capabilities, compiled by
+// mydocker's compiler in a cache of its own, removed again.
+func dockersFilter(scratch string) (string, error) {
+	dir, err := os.MkdirTemp(scratch, "seccomp")
+	if err != nil {
+		return "", fmt.Errorf("making a seccomp cache: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	return seccomp.Cache{Dir: dir}.Filter("", container.DefaultCapabilities)
+}
+
+// timeSeccomp loads the filter as the init does, on a thread of its own
+// (the kernel checks the program and translates it for this machine each
+// time). A filter can never be taken off a thread: the goroutine keeps its
+// thread locked to the end, and Go then ends the thread with it.
+func timeSeccomp(filter string) (time.Duration, error) {
+	type result struct {
+		took time.Duration
+		err  error
+	}
+	done := make(chan result)
+	go func() {
+		runtime.LockOSThread()
+		start := time.Now()
+		err := seccomp.Install(filter)
+		done <- result{time.Since(start), err}
+	}()
+	r := <-done
+	return r.took, r.err
 }
 
 func median(d []time.Duration) time.Duration {

@@ -45,6 +45,8 @@ func TestKernelworkTimesTheWorkAndLeavesNothing(t *testing.T) {
 	assert.Positive(t, r.overlays[0])
 	assert.Positive(t, r.overlays[1])
 	assert.Positive(t, r.hardening)
+	assert.Positive(t, r.otherMounts)
+	assert.Positive(t, r.seccomp)
 
 	for _, h := range hierarchies {
 		assert.NoDirExists(t, filepath.Join(h.mount, parent), "the cgroup parent it made")

@@ -5,7 +5,7 @@
 #   mounts_left       print each mount point that was not there at the snapshot
 #   mounts_release    undo what mounts_snapshot mounted
 #
-# WHY tracefs: perf trace (profile.sh) reads the kernel's tracepoints through
+# WHY tracefs: perf record (profile.sh) reads the kernel's tracepoints through
 # the tracing filesystem, and when none is mounted it mounts one at
 # /sys/kernel/tracing and leaves it there. A snapshot taken before perf's
 # first use would blame that mount on a container, and fail the first

@@ -24,7 +24,9 @@ source scripts/bench/mounts.sh
 while tracefs_at "$tracefs_dir"; do umount "$tracefs_dir"; done
 
 mounts_snapshot
-perf trace -e sched:sched_process_exec -- true >/dev/null 2>&1 || { echo "perf trace failed"; exit 1; }
+data=$(mktemp)
+perf record -q -o "$data" -e sched:sched_process_exec -- true >/dev/null 2>&1 || { rm -f "$data"; echo "perf record failed"; exit 1; }
+rm -f "$data"
 tracefs_at "$tracefs_dir" || { echo "perf ran without tracefs at $tracefs_dir"; exit 1; }
 left=$(mounts_left)
 [ -z "$left" ] || { echo "blamed on a container: $left"; exit 1; }

@@ -7,10 +7,13 @@
 # With BEFORE, another build of the same stage with its own state root, the
 # table has a column for each: the before/after of a change.
 #
-# WHY perf trace and not strace: strace stops the traced process at every
+# WHY perf record and not strace: strace stops the traced process at every
 # system call it reports, which here doubles the time of a whole run and
-# inflates the steps that make many calls most. perf trace reads the
-# kernel's tracepoints from a buffer instead, so the run keeps its pace.
+# inflates the steps that make many calls most. perf record reads the
+# kernel's tracepoints from a buffer instead, and only those of the few
+# system calls that mark the steps are enabled (perf trace would trace
+# every system call and drop the others afterwards, which doubles the time
+# of a run too), so the run keeps close to its pace.
 # WHY no --debug: perf shows no file names, but a run always makes its calls
 # in the same order, so the calls themselves mark the steps (see the awk
 # program below) without changing what mydocker does.
@@ -30,10 +33,11 @@ for tool in perf hyperfine jq; do
 done
 
 trace=$(mktemp)
+data=$(mktemp)
 times=$(mktemp)
 times_before=$(mktemp)
 json=$(mktemp)
-trap 'rm -f "$trace" "$times" "$times_before" "$json"' EXIT
+trap 'rm -f "$trace" "$data" "$times" "$times_before" "$json"' EXIT
 
 # The sched events mark each exec and exit; the first mkdirat is the
 # container's directory; reads of 32 KiB (io.Copy's buffer) before the clone
@@ -47,7 +51,10 @@ trap 'rm -f "$trace" "$times" "$times_before" "$json"' EXIT
 # cgroups after the clone (before the chapter exec, and the baseline) moves
 # it meanwhile: the cgroup tracepoint marks those moves, and the init's
 # row ends with the later of the two.
-events=sched:sched_process_exec,sched:sched_process_exit,cgroup:cgroup_attach_task,read,mkdirat,clone,clone3,mount,pivot_root,seccomp,capset,close_range,unlinkat
+events=sched:sched_process_exec,sched:sched_process_exit,cgroup:cgroup_attach_task
+for call in read mkdirat clone clone3 mount pivot_root seccomp capset close_range unlinkat; do
+	events=$events,syscalls:sys_enter_$call
+done
 hardened=0
 case $("$mydocker" run --help) in *cap-add*) hardened=1 ;; esac
 rm_flag="" # from the detach chapter on, what keeps no stopped container
@@ -62,37 +69,47 @@ fi
 
 # trace_once BINARY ROOT TIMES: one traced run, one line into TIMES
 trace_once() {
-	perf trace -f -T -e "$events" -o "$trace" -- \
+	perf record -q -o "$data" -e "$events" -- \
 		"$1" --root "$2" run $rm_flag --cgroup-parent "$parent" busybox true
+	# perf script prints the events in the order of their times, one a line:
+	# the command's name, PID/TID, the time in seconds, the event and its
+	# fields ("fd: 0x00000003, ..." for a system call, "pid=1234 ..." for
+	# the scheduler and cgroup events).
+	perf script -i "$data" -F comm,pid,tid,time,event,trace >"$trace" 2>/dev/null
 	# One line per run: the step durations (ms), the total, and the time
-	# spent hashing. Lines may come slightly out of order (perf keeps one
-	# buffer per CPU), so each mark is the first (or last) event by time.
+	# spent hashing.
 	awk -v marks="$marks" '
-	function first(k) { if (!(k in t) || $1 < t[k]) t[k] = $1 }
-	function last(k)  { if (!(k in t) || $1 > t[k]) t[k] = $1 }
-	$1 !~ /^[0-9.]+$/ { next }              # "... [continued]" lines carry no time
-	/sched_process_exec/ {
+	function first(k) { if (!(k in t) || now < t[k]) t[k] = now }
+	function last(k)  { if (!(k in t) || now > t[k]) t[k] = now }
+	{
+		for (i = 2; i < NF; i++) if ($i ~ /^[0-9]+\.[0-9]+:$/) break
+		if (i == NF) next
+		now = 1000 * substr($i, 1, length($i) - 1); split($(i - 1), id, "/"); pid = id[1]; event = $(i + 1)
+	}
+	event == "sched:sched_process_exec:" {
 		n++
 		if (n == 1) first("start")            # mydocker itself
-		if (n == 2) { first("init"); match($0, /pid: [0-9]+/); initpid = substr($0, RSTART + 5, RLENGTH - 5) }
+		if (n == 2) { first("init"); match($0, /pid=[0-9]+/); initpid = substr($0, RSTART + 4, RLENGTH - 4) }
 		if (n == 3) first("cmd")              # the init became the command
 	}
-	/cgroup_attach_task/ && initpid != "" && $0 ~ "pid: " initpid "," && !("mount" in t) { last("joined") }
-	/ read\(fd: 3,/ && initpid != "" && $0 ~ "/" initpid " " { first("waits") }
-	/ read\(.*count: 32768\)/ && !("clone" in t) { first("hash0"); last("hash1") }
-	/ mkdirat\(/                 { first("mkdir") }
-	/ clone\(.*NEWPID/           { first("clone") }
-	/ clone3\(/                  { first("clone") } # the init, cloned into its cgroup: flags in memory
-	/ mount\(/                   { first("mount") }
-	/ pivot_root\(/              { first("pivot") }
-	/ seccomp\(/                 { first("seccomp") }
-	/ capset\(/                  { first("capset") }
-	/ close_range\(/ && ("capset" in t) { first("closed") }
-	/sched_process_exit/ {
+	event == "cgroup:cgroup_attach_task:" && initpid != "" && $0 ~ "pid=" initpid " " && !("mount" in t) { last("joined") }
+	event == "syscalls:sys_enter_read:" && pid == initpid && / fd: 0x0*3,/ { first("waits") }
+	event == "syscalls:sys_enter_read:" && /count: 0x0*8000$/ && !("clone" in t) { first("hash0"); last("hash1") }
+	event == "syscalls:sys_enter_mkdirat:"     { first("mkdir") }
+	# The init, cloned with CLONE_NEWPID (0x20000000) among its flags; or
+	# cloned into its cgroup with clone3, whose flags are in memory.
+	event == "syscalls:sys_enter_clone:" && /clone_flags: 0x[2367abef][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f],/ { first("clone") }
+	event == "syscalls:sys_enter_clone3:"      { first("clone") }
+	event == "syscalls:sys_enter_mount:"       { first("mount") }
+	event == "syscalls:sys_enter_pivot_root:"  { first("pivot") }
+	event == "syscalls:sys_enter_seccomp:"     { first("seccomp") }
+	event == "syscalls:sys_enter_capset:"      { first("capset") }
+	event == "syscalls:sys_enter_close_range:" && ("capset" in t) { first("closed") }
+	event == "sched:sched_process_exit:" {
 		last("end")
-		if (initpid != "" && $0 ~ "pid: " initpid " ") first("exit")
+		if (initpid != "" && $0 ~ "pid=" initpid " ") first("exit")
 	}
-	/ unlinkat\(/                { first("rm0"); last("rm1") }
+	event == "syscalls:sys_enter_unlinkat:"    { first("rm0"); last("rm1") }
 	END {
 		# The init'"'"'s row ends when it waits for its config and, where it is
 		# moved after the clone, is in its cgroups.

@@ -667,13 +667,16 @@ EOF
 		cat <<EOF
 ## Where mydocker's time goes
 
-\`scripts/bench/profile.sh\` runs mydocker 30 times under \`perf trace\`, which
-reads the kernel's tracepoints from a buffer instead of stopping the process
-at each system call as strace does (strace -f doubles the time of a run
-here). The order of the events marks the steps. Each row is a median over
-the runs, so the rows do not add up to the total exactly, and tracing
-lengthens the run: $traced ms traced, against a median of $(num mydocker 3) ms
-untraced above.
+\`scripts/bench/profile.sh\` runs mydocker 30 times under \`perf record\`,
+which reads the kernel's tracepoints from a buffer instead of stopping the
+process at each system call as strace does (strace -f doubles the time of
+a run here), and enables only the tracepoints of the few system calls
+that mark the steps, and of the scheduler's exec and exit. The order of
+the events marks the steps. Each row is a median over the runs, so the
+rows do not add up to the total exactly, and tracing lengthens the run:
+$traced ms traced, against a median of $(num mydocker 3) ms untraced above
+(once one system call is traced, every call of the process takes the
+kernel's slower path, which checks whether to report it).
 
 $profile
 

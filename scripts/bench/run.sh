@@ -264,8 +264,14 @@ if [ "$hardened" = 1 ]; then
 	hardening_floor=$(awk -v m="$hardening_mounts" -v s="$seccomp_load" 'BEGIN { print m + s }')
 	hardening_kind=", the hardening's mounts and seccomp filter"
 fi
-floor=$(awk -v v="$(start_median mydocker-version)" -v b="$(start_median bwrap-same-namespaces)" -v c="$cgroup_work" -v o="$overlay_work" \
-	-v m="$other_mounts" -v h="$hardening_floor" 'BEGIN { printf "%.1f", 2 * v + b + c + o + m + h }')
+# floor STAT: the floor from that statistic of the starts (3 the median,
+# 4 the fastest run); the kernel's extra work always as its medians.
+floor_of() {
+	awk -v v="$(stats "$out/starts.json" mydocker-version | cut -f"$1")" -v b="$(stats "$out/starts.json" bwrap-same-namespaces | cut -f"$1")" \
+		-v c="$cgroup_work" -v o="$overlay_work" -v m="$other_mounts" -v h="$hardening_floor" 'BEGIN { printf "%.1f", 2 * v + b + c + o + m + h }'
+}
+floor=$(floor_of 3)
+fastest_floor=$(floor_of 4)
 self_moves=""
 [ "$move_self" = - ] || self_moves="; a thread that moves itself $move_self ms"
 starts_line="one start: a Go hello-world $(start_median go-hello) ms, mydocker --version $(start_median mydocker-version) ms (medians)
@@ -568,6 +574,9 @@ So a container of this design cannot take less than about $floor ms here
 (two starts, bwrap in the same namespaces, the cgroups, the other mounts$hardening_kind and $overlay_kind), against the goals' $(awk -v r="$(num runc 3)" -v g="$goal_runc" 'BEGIN { printf "%.1f", r * g }') ms ($goal_runc of runc's median) and
 $(awk -v b="$(num bwrap 3)" -v g="$goal_bwrap" 'BEGIN { printf "%.1f", b * g }') ms ($goal_bwrap times bwrap's median).
 $(floor_verdict)
+On the fastest runs instead of the medians, which a burst of other work
+on the machine can make slower but never faster, the floor is
+$fastest_floor ms, against $(awk -v r="$(num runc 4)" -v g="$goal_runc" 'BEGIN { printf "%.1f", r * g }') ms ($goal_runc of runc's fastest run) and $(awk -v b="$(num bwrap 4)" -v g="$goal_bwrap" 'BEGIN { printf "%.1f", b * g }') ms ($goal_bwrap times bwrap's).
 A runtime that moves its init into its cgroups (runc; mydocker before the
 chapter \`exec\` and in the baseline) pays the move's wait on top. It is
 not added here: inside a run it overlaps the init's start (the

@@ -445,6 +445,9 @@ else
 \`netns\`),"
 fi
 traced=$(echo "$profile" | awk -F'|' -v c="$now_column" '/whole run, traced/ { gsub(/[* ]/, "", $c); print $c }')
+# The steps' medians, added up: the median of the totals is larger when
+# the slow runs are slow in different steps.
+steps_sum=$(echo "$profile" | awk -F'|' -v c="$now_column" '$2 ~ /[a-z]/ && $2 !~ /^ step |whole run/ { s += $c } END { printf "%.1f", s }')
 # urfave/cli links in its markdown and man-page output unless built with the
 # tag urfave_cli_no_docs; their initialisers run in every process.
 unused_docs=""
@@ -693,8 +696,9 @@ process at each system call as strace does (strace -f doubles the time of
 a run here), and enables only the tracepoints of the few system calls
 that mark the steps, and of the scheduler's exec and exit. The order of
 the events marks the steps. Each row is a median over the runs, so the
-rows do not add up to the total exactly, and tracing lengthens the run:
-$traced ms traced, against a median of $(num mydocker 3) ms untraced above
+rows do not add up to the total (they add up to $steps_sum ms), and
+tracing lengthens the run: $traced ms traced, against a median of
+$(num mydocker 3) ms untraced above
 (once one system call is traced, every call of the process takes the
 kernel's slower path, which checks whether to report it).
 

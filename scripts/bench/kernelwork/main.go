@@ -90,6 +90,9 @@ func measure(parent, lower, scratch string, runs int) (medians, error) {
 	if err != nil {
 		return medians{}, err
 	}
+	if err := os.MkdirAll(scratch, 0o755); err != nil {
+		return medians{}, fmt.Errorf("making the scratch directory: %w", err)
+	}
 	filter, err := dockersFilter(scratch)
 	if err != nil {
 		return medians{}, err

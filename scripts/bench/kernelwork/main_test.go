@@ -17,7 +17,8 @@ func TestKernelworkTimesTheWorkAndLeavesNothing(t *testing.T) {
 		t.Skip("needs root (cgroups, mounts); run as root, as make bench does")
 	}
 	parent := fmt.Sprintf("kernelwork-test-%d", os.Getpid())
-	lower, scratch := t.TempDir(), t.TempDir()
+	// The scratch directory need not exist yet, as on a fresh clone.
+	lower, scratch := t.TempDir(), filepath.Join(t.TempDir(), "scratch")
 	require.NoError(t, os.WriteFile(filepath.Join(lower, "file"), []byte("layer"), 0o644))
 	hierarchies, err := cgroupHierarchies()
 	require.NoError(t, err)

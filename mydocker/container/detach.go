@@ -296,24 +296,28 @@ func (c *Container) reserveName() error {
 }
 
 // saveRecord writes what `ps` and `inspect` show of the container's
-// configuration, once: config.json beside its state.
+// configuration: config.json beside its state. A start writes it again,
+// over a stopped container's record: each file is replaced whole
+// (state.WriteFile): rewritten in place, a start killed in the middle
+// would leave a record that the next command cannot read, and would take
+// for a create that never finished, and remove the container.
 func (c *Container) saveRecord() error {
 	data, err := json.MarshalIndent(c.Config, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding the container's configuration: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(c.dir, RecordFile), append(data, '\n'), 0o600); err != nil {
+	if err := state.WriteFile(filepath.Join(c.dir, RecordFile), append(data, '\n'), false); err != nil {
 		return fmt.Errorf("saving the container's configuration: %w", err)
 	}
 	//book:add exec
 	if c.Seccomp != "" {
-		if err := os.WriteFile(filepath.Join(c.dir, filterFile), []byte(c.Seccomp), 0o600); err != nil {
+		if err := state.WriteFile(filepath.Join(c.dir, filterFile), []byte(c.Seccomp), false); err != nil {
 			return fmt.Errorf("saving the container's seccomp filter: %w", err)
 		}
 	}
 	//book:end exec
 	//book:add lifecycle
-	if err := os.WriteFile(filepath.Join(c.dir, exactRecordFile), encodeRecord(c.Config), 0o600); err != nil {
+	if err := state.WriteFile(filepath.Join(c.dir, exactRecordFile), encodeRecord(c.Config), false); err != nil {
 		return fmt.Errorf("saving the container's configuration: %w", err)
 	}
 	//book:end

@@ -319,6 +319,39 @@ func TestStartKeepsTheWritableLayer(t *testing.T) {
 	assert.Equal(t, id, e.inspect("keeper", "{{.Id}}"), "the same container")
 }
 
+// A start writes the container's record again, and must replace each of
+// its files whole: rewritten in place, a start killed half-way through
+// left a record the next command could not read, and the container, taken
+// for a create that never finished, was removed with its layer.
+func TestAStartReplacesTheRecordWhole(t *testing.T) {
+	e := newEnv(t)
+	r := e.mydocker("run", "--keep", "--name", "recorded", "--", busyboxCmd, "true")
+	require.Equal(t, 0, r.code, "%s", r)
+	id := e.inspect("recorded", "{{.Id}}")
+	t.Cleanup(func() { e.mydocker("rm", "-f", id) })
+	dir := filepath.Join(e.root, "containers", id)
+	files := []string{"config.json", "config.wire", "seccomp.bpf"}
+	before := map[string]os.FileInfo{}
+	for _, name := range files {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		require.NoError(t, err)
+		before[name] = fi
+	}
+
+	r = e.mydocker("start", "-a", "recorded")
+	require.Equal(t, 0, r.code, "%s", r)
+	for _, name := range files {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		require.NoError(t, err)
+		assert.False(t, os.SameFile(before[name], fi), "%s: a new file renamed over the old one, not the old one rewritten", name)
+	}
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	for _, entry := range entries {
+		assert.False(t, strings.HasPrefix(entry.Name(), "."), "a temporary file left behind: %s", entry.Name())
+	}
+}
+
 // The restarted container gets every restriction again (the compiled
 // filter is not in config.json), and its arguments byte for byte.
 func TestStartKeepsTheRestrictionsAndTheBytes(t *testing.T) {

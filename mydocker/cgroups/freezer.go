@@ -3,11 +3,14 @@
 package cgroups
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 	"time"
 
 	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
 )
 
 // The freezer stops every task of a cgroup where it stands, as if the
@@ -148,6 +151,16 @@ func (cg *v2Cgroup) eventsSay(line string) (bool, error) {
 		return false, err
 	}
 	return strings.Contains("\n"+events+"\n", "\n"+line+"\n"), nil
+}
+
+// Removed tells whether err says that the cgroup was removed while we
+// used it, which a thaw that lets a killed container die must expect: its
+// watcher removes the cgroup as soon as the init is gone. The kernel says
+// so in two ways. A file looked up after the rmdir is not there (ENOENT);
+// a file opened before it stays open, but every read or write of it fails
+// with ENODEV, as the file of a device that was unplugged.
+func Removed(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, unix.ENODEV)
 }
 
 // thawForRemoval thaws a frozen cgroup that is about to be removed: its

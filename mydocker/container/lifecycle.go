@@ -5,7 +5,6 @@ package container
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -194,7 +193,7 @@ func thaw(st state.State) error {
 	}
 	// A thaw that lets a killed container die races with its watcher,
 	// which removes the cgroup once the container is gone: done, then.
-	if err := cg.Thaw(); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := cg.Thaw(); err != nil && !cgroups.Removed(err) {
 		return err
 	}
 	return nil

@@ -17,6 +17,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"github.com/mydocker-book/mydocker/mydocker/atomicfile"
 	"github.com/mydocker-book/mydocker/mydocker/logs"
 	"github.com/mydocker-book/mydocker/mydocker/state"
 )
@@ -298,7 +299,7 @@ func (c *Container) reserveName() error {
 // saveRecord writes what `ps` and `inspect` show of the container's
 // configuration: config.json beside its state. A start writes it again,
 // over a stopped container's record: each file is replaced whole
-// (state.WriteFile): rewritten in place, a start killed in the middle
+// (atomicfile.Write): rewritten in place, a start killed in the middle
 // would leave a record that the next command cannot read, and would take
 // for a create that never finished, and remove the container.
 func (c *Container) saveRecord() error {
@@ -306,18 +307,18 @@ func (c *Container) saveRecord() error {
 	if err != nil {
 		return fmt.Errorf("encoding the container's configuration: %w", err)
 	}
-	if err := state.WriteFile(filepath.Join(c.dir, RecordFile), append(data, '\n'), false); err != nil {
+	if err := atomicfile.Write(filepath.Join(c.dir, RecordFile), append(data, '\n'), false); err != nil {
 		return fmt.Errorf("saving the container's configuration: %w", err)
 	}
 	//book:add exec
 	if c.Seccomp != "" {
-		if err := state.WriteFile(filepath.Join(c.dir, filterFile), []byte(c.Seccomp), false); err != nil {
+		if err := atomicfile.Write(filepath.Join(c.dir, filterFile), []byte(c.Seccomp), false); err != nil {
 			return fmt.Errorf("saving the container's seccomp filter: %w", err)
 		}
 	}
 	//book:end exec
 	//book:add lifecycle
-	if err := state.WriteFile(filepath.Join(c.dir, exactRecordFile), encodeRecord(c.Config), false); err != nil {
+	if err := atomicfile.Write(filepath.Join(c.dir, exactRecordFile), encodeRecord(c.Config), false); err != nil {
 		return fmt.Errorf("saving the container's configuration: %w", err)
 	}
 	//book:end

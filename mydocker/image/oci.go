@@ -19,6 +19,8 @@ import (
 	specs "github.com/opencontainers/image-spec/specs-go"
 	v1 "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sys/unix"
+
+	"github.com/mydocker-book/mydocker/mydocker/atomicfile"
 )
 
 // The image store is an OCI image layout in images/ of the state root,
@@ -113,33 +115,20 @@ func (s Store) readIndex() (v1.Index, error) {
 // directory a layout other tools accept.
 func (s Store) writeIndex(index v1.Index) error {
 	layout, _ := json.Marshal(v1.ImageLayout{Version: v1.ImageLayoutVersion})
-	if err := writeFileAtomic(filepath.Join(s.dir, v1.ImageLayoutFile), layout); err != nil {
+	if err := writeDurably(filepath.Join(s.dir, v1.ImageLayoutFile), layout); err != nil {
 		return err
 	}
 	data, err := json.MarshalIndent(index, "", "  ")
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(s.dir, v1.ImageIndexFile), data)
+	return writeDurably(filepath.Join(s.dir, v1.ImageIndexFile), data)
 }
 
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if closeErr := tmp.Close(); err == nil {
-		err = closeErr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+// writeDurably replaces a file of the store whole, on the disk before it
+// is renamed: an image's index outlives a power cut.
+func writeDurably(path string, data []byte) error {
+	if err := atomicfile.Write(path, data, true); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil

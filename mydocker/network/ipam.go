@@ -19,6 +19,8 @@ import (
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
+
+	"github.com/mydocker-book/mydocker/mydocker/atomicfile"
 )
 
 // IPAM hands out the addresses of IPv4 subnets, one bitmap per subnet:
@@ -320,31 +322,14 @@ func (m IPAM) write(subnet netip.Prefix, b bitmap) error {
 	return nil
 }
 
-// writeAtomically replaces a file: a temporary file beside it, flushed
-// to the disk, renamed over it. A mydocker killed halfway leaves the old
-// file or the new one, never a mix.
+// writeAtomically replaces a file whole, on the disk before it is renamed
+// (atomicfile): a mydocker killed halfway leaves the old file or the new
+// one, never a mix, and the addresses it records outlive a power cut.
 func writeAtomically(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".write-")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if closeErr := tmp.Close(); err == nil {
-		err = closeErr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
+	return atomicfile.Write(path, data, true)
 }
 
 // lock takes the IPAM's exclusive flock(2); the kernel releases it if

@@ -195,8 +195,10 @@ func TestParallelAllocationsAreDistinct(t *testing.T) {
 	n3, err := OpenIPAM(root).InUse(testSubnet)
 	require.NoError(t, err)
 	assert.Equal(t, 3, n3, "empty again")
-	leftovers, _ := filepath.Glob(filepath.Join(root, "network", "ipam", ".write-*"))
+	// Every file is replaced through a temporary .NAME-RANDOM beside it.
+	leftovers, _ := filepath.Glob(filepath.Join(root, "network", "ipam", ".*-*"))
 	assert.Empty(t, leftovers)
+	assert.FileExists(t, filepath.Join(root, "network", "ipam", ".lock"), "the glob looks where the files are")
 }
 
 // A damaged bitmap is refused with what to do, never silently reset.

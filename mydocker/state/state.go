@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/mydocker-book/mydocker/mydocker/atomicfile"
 	"github.com/mydocker-book/mydocker/mydocker/network"
 )
 
@@ -76,36 +77,10 @@ func save(dir string, s State, durable bool) error {
 	if err != nil {
 		return fmt.Errorf("encoding the state of container %s: %w", s.ID, err)
 	}
-	if err := WriteFile(filepath.Join(dir, FileName), append(data, '\n'), durable); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, FileName), append(data, '\n'), durable); err != nil {
 		return fmt.Errorf("saving the state of container %s in %s: %w", s.ID, dir, err)
 	}
 	return nil
-}
-
-// WriteFile replaces the file at path with data as Save replaces the
-// state: a temporary file beside it, renamed over it, so that a reader, or
-// the next command after a SIGKILL, finds the old content or the new,
-// never half of either. With durable, the data reaches the disk before
-// the rename. The file is private to root (0600).
-func WriteFile(path string, data []byte, durable bool) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(data)
-	if err == nil && durable {
-		err = tmp.Sync()
-	}
-	if closeErr := tmp.Close(); err == nil {
-		err = closeErr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
 }
 
 // Load reads dir/state.json.

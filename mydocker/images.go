@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -17,6 +16,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
+	"github.com/mydocker-book/mydocker/mydocker/atomicfile"
 	"github.com/mydocker-book/mydocker/mydocker/container"
 	"github.com/mydocker-book/mydocker/mydocker/image"
 )
@@ -287,21 +287,16 @@ func outputFile(path string) (io.Writer, func(error) error, error) {
 		}
 		return os.Stdout, func(err error) error { return err }, nil
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-")
+	tmp, err := atomicfile.Create(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	done := func(err error) error {
-		if closeErr := tmp.Close(); err == nil {
-			err = closeErr
-		}
-		if err == nil {
-			err = os.Rename(tmp.Name(), path)
-		}
 		if err != nil {
-			os.Remove(tmp.Name())
+			tmp.Abort()
+			return err
 		}
-		return err
+		return tmp.Commit(false)
 	}
 	return tmp, done, nil
 }

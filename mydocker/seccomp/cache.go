@@ -17,6 +17,8 @@ import (
 	profiles "github.com/moby/profiles/seccomp"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
+
+	"github.com/mydocker-book/mydocker/mydocker/atomicfile"
 )
 
 // Cache keeps compiled filters in a directory of the state root, so that
@@ -120,19 +122,7 @@ func (c Cache) store(compiler, entry, filter string) error {
 	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(c.Dir, ".new-*")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.WriteString(filter)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), entry)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+	if err := atomicfile.Write(entry, []byte(filter), false); err != nil {
 		return err
 	}
 	entries, _ := os.ReadDir(c.Dir)
@@ -144,9 +134,9 @@ func (c Cache) store(compiler, entry, filter string) error {
 	return nil
 }
 
-// writtenJustNow is a temporary file that another mydocker may still be
-// writing.
+// writtenJustNow is a temporary file (atomicfile's, a dot file) that
+// another mydocker may still be writing.
 func writtenJustNow(e fs.DirEntry) bool {
 	info, err := e.Info()
-	return err == nil && strings.HasPrefix(e.Name(), ".new-") && time.Since(info.ModTime()) < time.Minute
+	return err == nil && strings.HasPrefix(e.Name(), ".") && time.Since(info.ModTime()) < time.Minute
 }

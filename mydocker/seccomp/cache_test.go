@@ -94,11 +94,11 @@ func TestCacheRemovesOtherBinariesEntries(t *testing.T) {
 	c := Cache{Dir: t.TempDir()}
 	stale := filepath.Join(c.Dir, "0000000000000000-0123")
 	require.NoError(t, os.WriteFile(stale, []byte("12345678"), 0o600))
-	killed := filepath.Join(c.Dir, ".new-123") // a mydocker killed while writing
+	killed := filepath.Join(c.Dir, ".0000000000000000-0123-123") // a mydocker killed while writing
 	require.NoError(t, os.WriteFile(killed, nil, 0o600))
 	old := time.Now().Add(-time.Hour)
 	require.NoError(t, os.Chtimes(killed, old, old))
-	writing := filepath.Join(c.Dir, ".new-456") // another mydocker, writing now
+	writing := filepath.Join(c.Dir, ".0000000000000000-0123-456") // another mydocker, writing now
 	require.NoError(t, os.WriteFile(writing, nil, 0o600))
 
 	_, err := c.Filter("", dockersCapabilities)

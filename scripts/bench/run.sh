@@ -372,13 +372,20 @@ sequential_check=$(awk -v m="$(seq_median mydocker)" -v r="$(seq_median runc)" '
 	if (m < r) printf "met: mydocker'"'"'s take %.2f s, runc'"'"'s %.2f s", m, r
 	else printf "missed: mydocker'"'"'s take %.2f s, runc'"'"'s %.2f s", m, r
 }')
+# goal NAME COLUMN [FORMAT]: the goal in ms from that statistic of NAME's
+# runs (runc or bwrap; 3 the median, 4 the fastest run): goal_runc times
+# runc's, goal_bwrap times bwrap's.
+goal() {
+	local factor=$goal_runc
+	[ "$1" = runc ] || factor=$goal_bwrap
+	awk -v v="$(num "$1" "$2")" -v g="$factor" -v f="${3:-%.6g}" 'BEGIN { printf f "\n", v * g }'
+}
 # goals_below FLOOR COLUMN [LEAD]: which goals lie below the floor, where
 # no container of this design can reach them, and by how much, with the
 # goals from that statistic of runc's and bwrap's runs (3 the median, 4 the
 # fastest run); with LEAD, one short sentence that starts with it.
 goals_below() {
-	awk -v f="$1" -v lead="${3:-}" -v r="$(awk -v r="$(num runc "$2")" -v g="$goal_runc" 'BEGIN { print r * g }')" \
-		-v b="$(awk -v b="$(num bwrap "$2")" -v g="$goal_bwrap" 'BEGIN { print b * g }')" 'BEGIN {
+	awk -v f="$1" -v lead="${3:-}" -v r="$(goal runc "$2")" -v b="$(goal bwrap "$2")" 'BEGIN {
 		below = ""; n = 0
 		if (r < f) { below = sprintf("runc'"'"'s (by %.1f ms)", f - r); n++ }
 		if (b < f) { below = below (n ? " and " : "") sprintf("bwrap'"'"'s (by %.1f ms)", f - b); n++ }
@@ -583,13 +590,13 @@ wait, for the sync a durable layer's unmount does). The time the filter
 then costs each system call, and the per-mount share of that last pass,
 are left out too.
 So a container of this design cannot take less than about $floor ms here
-(two starts, bwrap in the same namespaces, the cgroups, the other mounts$hardening_kind and $overlay_kind), against the goals' $(awk -v r="$(num runc 3)" -v g="$goal_runc" 'BEGIN { printf "%.1f", r * g }') ms ($goal_runc of runc's median) and
-$(awk -v b="$(num bwrap 3)" -v g="$goal_bwrap" 'BEGIN { printf "%.1f", b * g }') ms ($goal_bwrap times bwrap's median).
+(two starts, bwrap in the same namespaces, the cgroups, the other mounts$hardening_kind and $overlay_kind), against the goals' $(goal runc 3 %.1f) ms ($goal_runc of runc's median) and
+$(goal bwrap 3 %.1f) ms ($goal_bwrap times bwrap's median).
 $(goals_below "$floor" 3)
 $(own_work_above_floor)
 On the fastest runs instead of the medians, which a burst of other work
 on the machine can make slower but never faster, the floor is
-$fastest_floor ms, against $(awk -v r="$(num runc 4)" -v g="$goal_runc" 'BEGIN { printf "%.1f", r * g }') ms ($goal_runc of runc's fastest run) and $(awk -v b="$(num bwrap 4)" -v g="$goal_bwrap" 'BEGIN { printf "%.1f", b * g }') ms ($goal_bwrap times bwrap's).
+$fastest_floor ms, against $(goal runc 4 %.1f) ms ($goal_runc of runc's fastest run) and $(goal bwrap 4 %.1f) ms ($goal_bwrap times bwrap's).
 $(goals_below "$fastest_floor" 4 "On the fastest runs")
 A runtime that moves its init into its cgroups (runc; mydocker before the
 chapter \`exec\` and in the baseline) pays the move's wait on top. It is
